@@ -1,0 +1,6 @@
+from django.urls import path
+
+from apps.monitoring import views
+
+app_name = "monitoring"
+urlpatterns = [path("", views.index, name="index")]

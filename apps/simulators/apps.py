@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SimulatorsConfig(AppConfig):
+    name = "apps.simulators"
+    label = "simulators"

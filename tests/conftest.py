@@ -13,6 +13,15 @@ from apps.projects.models import Project
 
 PASSWORD = "persona-pass-123"
 
+# Fixture modules per area, so parallel work never edits this file for its fixtures.
+pytest_plugins = [
+    "tests.plugins.odoo",
+    "tests.plugins.ledger",
+    "tests.plugins.sync",
+    "tests.plugins.platforms",
+    "tests.plugins.procurement",
+]
+
 
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):

@@ -31,7 +31,7 @@ class ConnectorError(Exception):
 
 
 class TransientError(ConnectorError):
-    """Worth retrying with backoff: timeouts, connection errors, 5xx, 429, serialization failures."""
+    """Worth retrying with backoff: timeouts, connection errors, 5xx, 429, serialization."""
 
     permanent = False
 

@@ -1,1 +1,1 @@
-"""pytest fixtures for the ledger work (owned by that work; registered in tests/conftest.py)."""
+"""pytest fixtures for the ledger work (registered in tests/conftest.py)."""

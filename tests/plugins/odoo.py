@@ -1,1 +1,1 @@
-"""pytest fixtures for the odoo work (owned by that work; registered in tests/conftest.py)."""
+"""pytest fixtures for the odoo work (registered in tests/conftest.py)."""

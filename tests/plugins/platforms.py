@@ -1,1 +1,1 @@
-"""pytest fixtures for the platforms work (owned by that work; registered in tests/conftest.py)."""
+"""pytest fixtures for the platforms work (registered in tests/conftest.py)."""

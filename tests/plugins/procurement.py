@@ -1,1 +1,1 @@
-"""pytest fixtures for the procurement work (owned by that work; registered in tests/conftest.py)."""
+"""pytest fixtures for the procurement work (registered in tests/conftest.py)."""

@@ -1,1 +1,1 @@
-"""pytest fixtures for the sync work (owned by that work; registered in tests/conftest.py)."""
+"""pytest fixtures for the sync work (registered in tests/conftest.py)."""

@@ -49,6 +49,10 @@ INSTALLED_APPS = [
     "apps.simulators",
     "apps.reports",
     "apps.approvals",
+    "apps.procurement",
+    "apps.schedule",
+    "apps.documents",
+    "apps.banking",
 ]
 
 MIDDLEWARE = [

@@ -2,17 +2,37 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+# Each app owns its paths below /api/v1/ (e.g. the ledger owns inbound/ and transactions/).
 api_v1 = [
     path("accounts/", include("apps.accounts.api.urls")),
+    path("", include("apps.ledger.api.urls")),
+    path("", include("apps.sync.api.urls")),
+    path("", include("apps.exceptions.api.urls")),
+    path("", include("apps.connectors.api.urls")),
+    path("", include("apps.procurement.api.urls")),
+    path("", include("apps.approvals.api.urls")),
+    path("", include("apps.schedule.api.urls")),
+    path("", include("apps.documents.api.urls")),
+    path("", include("apps.banking.api.urls")),
+    path("", include("apps.monitoring.api.urls")),
+    path("", include("apps.reports.api.urls")),
 ]
 
 urlpatterns = [
     path("", include("apps.core.urls")),
+    path("", include("apps.monitoring.urls_root")),
     path("accounts/", include("apps.accounts.urls")),
+    path("ledger/", include("apps.ledger.urls")),
+    path("config/", include("apps.sync.urls")),
+    path("jobs/", include("apps.sync.urls_jobs")),
     path("exceptions/", include("apps.exceptions.urls")),
     path("reports/", include("apps.reports.urls")),
     path("monitoring/", include("apps.monitoring.urls")),
     path("approvals/", include("apps.approvals.urls")),
+    path("procurement/", include("apps.procurement.urls")),
+    path("schedule/", include("apps.schedule.urls")),
+    path("documents/", include("apps.documents.urls")),
+    path("banking/", include("apps.banking.urls")),
     path("systems/", include("apps.connectors.urls")),
     path("audit/", include("apps.audit.urls")),
     path("api/v1/", include(api_v1)),

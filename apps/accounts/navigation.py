@@ -33,7 +33,7 @@ NAV_ITEMS = [
     NavItem("Documents", "documents:index", (PMO, INTEGRATION_ADMIN)),
     NavItem("Ledger", "ledger:list", (FINANCE, INTEGRATION_ADMIN, PMO)),
     NavItem("Monitoring", "monitoring:index", (INTEGRATION_ADMIN,)),
-    NavItem("Jobs", "sync:jobs", (INTEGRATION_ADMIN,)),
+    NavItem("Jobs", "jobs:list", (INTEGRATION_ADMIN,)),
     NavItem("Configuration", "sync:config", (INTEGRATION_ADMIN,)),
     NavItem("Systems", "connectors:systems", (INTEGRATION_ADMIN,)),
     NavItem("Refused requests", "ledger:refused", (INTEGRATION_ADMIN,)),

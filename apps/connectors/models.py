@@ -38,3 +38,18 @@ class System(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
+
+
+class SyncCursor(models.Model):
+    """A stored position for incremental pulls: e.g. the high-water write_date per Odoo model."""
+
+    system = models.ForeignKey(System, on_delete=models.CASCADE, related_name="cursors")
+    key = models.CharField(max_length=200)  # e.g. "purchase.order:write_date"
+    value = models.CharField(max_length=200, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["system", "key"], name="uniq_sync_cursor")]
+
+    def __str__(self) -> str:
+        return f"{self.system.code}:{self.key}={self.value}"

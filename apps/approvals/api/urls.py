@@ -1,0 +1,2 @@
+app_name = "approvals-api"
+urlpatterns: list = []

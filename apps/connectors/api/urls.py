@@ -1,0 +1,2 @@
+app_name = "connectors-api"
+urlpatterns: list = []

@@ -1,0 +1,2 @@
+app_name = "exceptions-api"
+urlpatterns: list = []

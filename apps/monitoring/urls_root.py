@@ -1,0 +1,3 @@
+"""Paths at the site root owned by monitoring (e.g. /metrics)."""
+
+urlpatterns: list = []

@@ -1,0 +1,2 @@
+app_name = "procurement-api"
+urlpatterns: list = []

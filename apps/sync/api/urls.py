@@ -1,0 +1,2 @@
+app_name = "sync-api"
+urlpatterns: list = []

@@ -86,8 +86,14 @@ class Connector:
     def verify_signature(self, *, headers: dict[str, str], body: bytes, secrets: list[str]) -> bool:
         raise NotImplementedError
 
-    def parse_event(self, *, headers: dict[str, str], payload: Any) -> ParsedEvent | None:
-        """Turn a delivery into a ParsedEvent; None means 'use the generic event envelope'."""
+    def parse_event(
+        self, *, headers: dict[str, str], payload: Any, body: bytes | None = None
+    ) -> ParsedEvent | None:
+        """Turn a delivery into a ParsedEvent; None means 'use the generic event envelope'.
+
+        `body` is the raw request body when the caller has it: some platforms send JSON with
+        repeated keys (Procore v3.0), which only a re-read of the bytes can keep.
+        """
         return None
 
     def close(self) -> None:

@@ -50,3 +50,14 @@ class ApiToken(models.Model):
         if self.revoked_at is not None:
             return False
         return self.expires_at is None or self.expires_at > timezone.now()
+
+
+class LoginFailure(models.Model):
+    """A failed sign-in, kept briefly to throttle password guessing per username and address."""
+
+    username = models.CharField(max_length=150, db_index=True)
+    source_ip = models.GenericIPAddressField(null=True, blank=True, db_index=True)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.username} from {self.source_ip} at {self.at:%Y-%m-%d %H:%M:%S}"

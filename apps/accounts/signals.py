@@ -1,6 +1,7 @@
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
+from apps.accounts.throttle import login_failure_record, login_failures_clear
 from apps.audit.services import audit_record
 
 
@@ -11,6 +12,7 @@ def _source(request) -> str:
 @receiver(user_logged_in)
 def audit_login(sender, request, user, **kwargs):
     audit_record(actor=user, action="auth.login", detail={"ip": _source(request)})
+    login_failures_clear(username=user.get_username())
 
 
 @receiver(user_logged_out)
@@ -22,6 +24,9 @@ def audit_logout(sender, request, user, **kwargs):
 @receiver(user_login_failed)
 def audit_login_failed(sender, credentials, request=None, **kwargs):
     # The attempted username only: never the password.
+    login_failure_record(
+        username=str(credentials.get("username", "")), source_ip=_source(request) or None
+    )
     audit_record(
         actor=None,
         action="auth.login_failed",

@@ -9,12 +9,26 @@ from django.views.decorators.http import require_POST
 from apps.accounts.forms import ApiTokenCreateForm
 from apps.accounts.selectors import api_token_list
 from apps.accounts.services import api_token_create, api_token_revoke
+from apps.accounts.throttle import login_is_throttled
 from apps.core.errors import ApplicationError
 
 
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        username = request.POST.get("username", "")
+        if login_is_throttled(username=username, source_ip=request.META.get("REMOTE_ADDR")):
+            form = self.get_form()
+            form.errors.clear()
+            form.add_error(
+                None,
+                "Too many failed sign-ins. Wait 15 minutes or ask an integration admin "
+                "to check your account.",
+            )
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().post(request, *args, **kwargs)
 
 
 class LogoutView(auth_views.LogoutView):

@@ -76,3 +76,27 @@ def test_project_scoping_in_api(api_client_for, pat, ada, school, bridge):
     body = api_client_for(ada).get("/api/v1/accounts/me/").json()
     assert body["all_projects"] is True
     assert sorted(body["projects"]) == sorted(Project.objects.values_list("code", flat=True))
+
+
+def test_login_throttled_after_repeated_failures(client, fiona, settings):
+    from tests.conftest import PASSWORD
+
+    settings.LOGIN_MAX_FAILURES_PER_USER = 3
+    for _ in range(3):
+        response = client.post("/accounts/login/", {"username": "fiona", "password": "nope"})
+        assert response.status_code == 200
+    # Even the right password is refused while throttled.
+    response = client.post("/accounts/login/", {"username": "fiona", "password": PASSWORD})
+    assert response.status_code == 429
+    assert b"Too many failed sign-ins" in response.content
+    assert "_auth_user_id" not in client.session
+
+
+def test_successful_login_clears_failures(client, fiona, settings):
+    from apps.accounts.models import LoginFailure
+    from tests.conftest import PASSWORD
+
+    settings.LOGIN_MAX_FAILURES_PER_USER = 3
+    client.post("/accounts/login/", {"username": "fiona", "password": "nope"})
+    client.post("/accounts/login/", {"username": "fiona", "password": PASSWORD})
+    assert not LoginFailure.objects.filter(username="fiona").exists()

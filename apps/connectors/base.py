@@ -57,6 +57,9 @@ class Connector:
     # Does this platform sign deliveries its own way (e.g. x-adsk-signature)? Then ingest asks
     # verify_signature() instead of applying the Standard Webhooks check.
     native_signature: bool = False
+    # Do deliveries carry ids only (Procore, ACC)? Then the pipeline calls event_details() to
+    # fetch the resource (a follow-up GET) before validating and mapping.
+    needs_details: bool = False
 
     def __init__(self, system: System, *, transport: httpx.BaseTransport | None = None):
         self.system = system
@@ -95,6 +98,12 @@ class Connector:
         repeated keys (Procore v3.0), which only a re-read of the bytes can keep.
         """
         return None
+
+    def event_details(self, *, domain: str, operation: str, payload: dict[str, Any]) -> dict:
+        """The parsed payload with the resource details under "resource" (a follow-up GET).
+
+        Raises TransientError/PermanentError like any remote call."""
+        return payload
 
     def close(self) -> None:
         """Release pooled connections."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from apps.core.errors import ApplicationError
+
 
 class ConnectorError(Exception):
     """A failure talking to an external system."""
@@ -40,3 +42,15 @@ class PermanentError(ConnectorError):
     """Retrying cannot help: access denied, validation, missing record, bad request."""
 
     permanent = True
+
+
+class InvalidEventError(ApplicationError, ValueError):
+    """A delivery a connector cannot read (not the platform's format, ids missing): the ingest
+    answers 400 `invalid_event` and records the refusal. A ValueError too, so an ingest that
+    catches ValueError from `parse_event` refuses it the same way."""
+
+    status_code = 400
+
+    def __init__(self, message: str, **kwargs):
+        kwargs.setdefault("code", "invalid_event")
+        super().__init__(message, **kwargs)

@@ -16,7 +16,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db import transaction as db_transaction
@@ -27,6 +27,7 @@ from django.views.decorators.csrf import csrf_exempt
 from apps.connectors.base import Connector, ParsedEvent
 from apps.connectors.models import System
 from apps.core.api import error_response
+from apps.core.errors import ApplicationError
 from apps.ledger.choices import RefusalReason, Trigger
 from apps.ledger.services import InboundFile, refused_request_record, transaction_record_inbound
 from apps.ledger.signatures import SignatureError, SigningKey, secret_key_bytes, signature_verify
@@ -147,6 +148,20 @@ def project_id_for(reference) -> int | None:
 
 
 # --- responses ----------------------------------------------------------------------------------
+
+
+def _timestamp(value) -> datetime | None:
+    """An event's own timestamp (ISO 8601; unix seconds accepted); None when unreadable — a
+    bad timestamp is no reason to refuse the delivery."""
+    if value in (None, ""):
+        return None
+    try:
+        if isinstance(value, int | float) or (isinstance(value, str) and value.isdigit()):
+            return datetime.fromtimestamp(float(value), tz=UTC)
+        parsed = datetime.fromisoformat(str(value))
+    except (ValueError, OverflowError, OSError):
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _json(status: int, body: dict) -> HttpResponse:
@@ -308,6 +323,7 @@ def _generic_envelope(payload, webhook_id: str) -> tuple[ParsedEvent | None, lis
     if not DOMAIN_PATTERN.match(domain) or not OPERATION_PATTERN.match(operation):
         return None, ["type"], f"'{domain}.{operation}' is not a valid <domain>.<operation> type"
     project_ref = payload.get("project") or data.get("project_code") or data.get("project") or ""
+    occurred_at = payload.get("timestamp") or payload.get("occurred_at")
     external_id = payload.get("external_id") or data.get("external_id") or ""
     return (
         ParsedEvent(
@@ -316,6 +332,7 @@ def _generic_envelope(payload, webhook_id: str) -> tuple[ParsedEvent | None, lis
             idempotency_key=str(key),
             external_id=str(external_id) if isinstance(external_id, str | int) else "",
             project_ref=str(project_ref) if isinstance(project_ref, str | int) else "",
+            occurred_at=occurred_at if isinstance(occurred_at, str) else None,
             payload=payload,
         ),
         [],
@@ -413,8 +430,11 @@ def inbound_events(request, system_code: str):
     webhook_id = request.META.get("HTTP_WEBHOOK_ID", "")
     try:
         parsed = entry.connector.parse_event(
-            headers={k.lower(): v for k, v in request.headers.items()}, payload=payload
+            headers={k.lower(): v for k, v in request.headers.items()}, payload=payload, body=body
         )
+    except ApplicationError as exc:
+        # A connector's InvalidEventError: its own code and message (e.g. invalid_event).
+        return bad(exc.code, exc.message, exc.details)
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         return bad(RefusalReason.MALFORMED_REQUEST, f"The event cannot be read: {exc}.")
     if parsed is None:
@@ -448,6 +468,7 @@ def inbound_events(request, system_code: str):
         raw_body=text,
         payload_sha256=hashlib.sha256(body).hexdigest(),
         size_bytes=len(body),
+        occurred_at=_timestamp(parsed.occurred_at),
     )
     return _accepted(tx, created)
 

@@ -93,6 +93,9 @@ class Transaction(models.Model):
     claimed_by = models.CharField(max_length=100, blank=True)
     lease_until = models.DateTimeField(null=True, blank=True)
 
+    # When the event happened at its source (the platform's timestamp), for ordering updates to
+    # the same subject; received_at is when the hub got it.
+    occurred_at = models.DateTimeField(null=True, blank=True)
     received_at = models.DateTimeField()
     updated_at = models.DateTimeField()
     completed_at = models.DateTimeField(null=True, blank=True)

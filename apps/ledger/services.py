@@ -172,6 +172,7 @@ def transaction_record_inbound(
     size_bytes: int | None = None,
     reference: str | None = None,
     file: InboundFile | None = None,
+    occurred_at: datetime | None = None,
     received_at: datetime | None = None,
 ) -> tuple[Transaction, bool]:
     """Record one inbound message (webhook, pull, file) as a `received` transaction, once.
@@ -227,6 +228,7 @@ def transaction_record_inbound(
         last_error_message="",
         claimed_by="",
         lease_until=None,
+        occurred_at=occurred_at,
         received_at=now,
         updated_at=now,
         completed_at=None,
@@ -314,6 +316,7 @@ def transaction_create_outbound(
         last_error_message="",
         claimed_by="",
         lease_until=None,
+        occurred_at=None,
         received_at=now,
         updated_at=now,
         completed_at=None,
@@ -664,6 +667,7 @@ def transaction_replay(
                 # the raw body belongs to the original delivery; an override has none
                 raw_body=transaction.raw_body if payload_override is None else "",
                 reference=transaction.reference,
+                occurred_at=transaction.occurred_at,
             )
             child = Transaction.objects.get(id=child.id)
             original_file = TransactionFile.objects.filter(transaction_id=transaction.id).first()

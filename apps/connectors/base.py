@@ -6,11 +6,13 @@ sync engine calls `push`/`pull`, the ingest endpoint calls `verify_signature` an
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
+from apps.connectors.errors import ConnectorError
 from apps.connectors.models import System
 
 
@@ -79,6 +81,31 @@ class Connector:
         external_id: str | None = None,
     ) -> PushResult:
         raise NotImplementedError(f"{self.name} connector cannot push {domain}")
+
+    def push_many(
+        self, *, domain: str, operation: str, items: Sequence[dict[str, Any]]
+    ) -> list[PushResult | ConnectorError]:
+        """Deliver several records of one domain; one outcome per item, in order.
+
+        items: [{"payload": {...}, "idempotency_key": "...", "external_id": None}]. This default
+        pushes one by one; connectors whose API takes many records per call (Odoo's `create`
+        with a list) override it. A ConnectorError is returned for its item, not raised.
+        """
+        outcomes: list[PushResult | ConnectorError] = []
+        for item in items:
+            try:
+                outcomes.append(
+                    self.push(
+                        domain=domain,
+                        operation=operation,
+                        payload=item.get("payload") or {},
+                        idempotency_key=item.get("idempotency_key") or "",
+                        external_id=item.get("external_id"),
+                    )
+                )
+            except ConnectorError as exc:
+                outcomes.append(exc)
+        return outcomes
 
     def pull(
         self, *, domain: str, since: str | None = None, cursor: str | None = None, limit: int = 500

@@ -118,6 +118,9 @@ ALLOWED_TRANSITIONS: dict[str, set[str]] = {
 # delivery; `retrying` rows only once their next_attempt_at has come.
 INBOUND_CLAIMABLE = (S.RECEIVED, S.RETRYING)
 OUTBOUND_CLAIMABLE = (S.PENDING, S.RETRYING)
+# Inbound rows caught mid-pipeline when their worker died (lease expired): claimed again, and the
+# processor resumes at the stage the row is in.
+INBOUND_RESUMABLE = (S.VALIDATED, S.MAPPED)
 # Statuses that still have work ahead (for the partial "open work" index and stuck detection).
 OPEN_STATUSES = (S.RECEIVED, S.VALIDATED, S.MAPPED, S.APPLIED, S.PENDING, S.RETRYING)
 

@@ -51,7 +51,9 @@ def system_factory(db):
         name: str | None = None,
         secrets: list[str] | tuple[str, ...] = (INBOUND_SECRET,),
         enabled: bool = True,
-        connector: str = "",
+        # The generic connector (Standard Webhooks + the hub's envelope) unless a test names
+        # another: a kind's own connector may expect its platform's payloads.
+        connector: str = "generic",
         base_url: str = "",
         credentials: dict | None = None,
     ) -> System:

@@ -161,7 +161,20 @@ def _entry_base_key(entry: ParsedEntry) -> str:
     if entry.account_servicer_ref:
         # The bank's own unique reference; amount and side guard against a bank reusing it.
         return f"asr:{entry.account_servicer_ref}:{entry.credit_debit}:{entry.amount}"[:180]
-    first = entry.details[0] if entry.details else None
+    # No bank reference: everything the bank said about the booking. Only a re-delivery of the
+    # same booking (camt.054 then camt.053, a re-sent day) produces the same key.
+    details = [
+        (
+            d.amount,
+            d.end_to_end_id,
+            d.instruction_id,
+            d.remittance_unstructured,
+            d.creditor_reference,
+            d.counterparty_iban,
+            d.counterparty_name,
+        )
+        for d in entry.details
+    ]
     return "h:" + _digest(
         entry.booking_date,
         entry.value_date,
@@ -173,8 +186,8 @@ def _entry_base_key(entry: ParsedEntry) -> str:
         entry.customer_reference,
         entry.bank_reference,
         entry.bank_transaction_code,
-        first.end_to_end_id if first else "",
         entry.raw_details or entry.additional_info,
+        details,
     )
 
 

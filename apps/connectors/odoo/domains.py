@@ -1037,47 +1037,73 @@ class ReceiptSpec(DomainSpec):
         moves_by_picking: dict[int, list[dict]] = defaultdict(list)
         for move in moves:
             moves_by_picking[many2one_id(move["picking_id"])].append(move)
+        picked = ctx.has_field("stock.move", "picked")
         ready = []
         for item in todo:
+            picking_moves = moves_by_picking.get(item.odoo_id, [])
             try:
-                writes = self._move_quantities(
-                    ctx, item, moves_by_picking.get(item.odoo_id, []), quantity_field
-                )
+                quantities = self._move_quantities(ctx, item, picking_moves)
             except PermanentError as exc:
                 item.error = exc
                 continue
-            for move_id, quantity in writes:
-                ctx.call("stock.move", "write", [[move_id], {quantity_field: quantity}])
+            commands = []
+            for move in picking_moves:
+                if move.get("state") in ("done", "cancel"):
+                    continue
+                quantity = quantities.get(move["id"], 0.0)
+                # Odoo 17+ pre-fills the quantity of reserved moves with the demand: a move the
+                # receipt does not mention must be set to 0 or it would be received in full.
+                if quantity == (move.get(quantity_field) or 0.0) and not picked:
+                    continue
+                values: dict[str, Any] = {quantity_field: quantity}
+                if picked:
+                    values["picked"] = quantity > 0
+                commands.append([1, move["id"], values])
+            if commands:
+                ctx.call(self.model, "write", [[item.odoo_id], {"move_ids": commands}], records=1)
             ready.append(item)
         # Partial receipts keep the rest open as a backorder instead of asking a wizard.
         ctx.call_per_record(
-            self.model, "button_validate", ready,
+            self.model,
+            "button_validate",
+            ready,
             context={"skip_backorder": True, "skip_immediate": True, "skip_sms": True},
-        )  # fmt: skip
+        )
 
-    def _move_quantities(self, ctx, item, moves, quantity_field) -> list[tuple[int, float]]:
-        writes = []
+    def _move_quantities(self, ctx, item, moves) -> dict[int, float]:
+        quantities: dict[int, float] = defaultdict(float)
         for position, line in enumerate(item.payload.get("lines") or [], start=1):
             where = f"receipt line {position}"
             quantity = to_odoo_number(
                 _required(line, "quantity", domain=where), field=f"{where}: quantity"
             )
+            if quantity < 0:
+                raise PermanentError(
+                    f"{where}: a received quantity cannot be negative (returns are not receipts)",
+                    code="invalid_payload",
+                )
             product = _reference(
                 ctx, line, id_key="product_id", ref_key="product_code", kind="product"
             )
-            match = None
-            if line.get("purchase_line_id") and "purchase_line_id" in (moves[0] if moves else {}):
+            open_moves = [m for m in moves if m.get("state") not in ("done", "cancel")]
+            if line.get("purchase_line_id"):
                 wanted = int(line["purchase_line_id"])
-                match = [m for m in moves if many2one_id(m.get("purchase_line_id")) == wanted]
+                match = [m for m in open_moves if many2one_id(m.get("purchase_line_id")) == wanted]
             elif product is not None:
-                match = [m for m in moves if many2one_id(m.get("product_id")) == product]
+                match = [m for m in open_moves if many2one_id(m.get("product_id")) == product]
+            else:
+                raise PermanentError(
+                    f"{where}: `purchase_line_id`, `product_id` or `product_code` is required",
+                    code="invalid_payload",
+                )
             if not match:
                 raise PermanentError(
-                    f"{where}: no move on receipt {item.odoo_id} for that purchase line/product",
+                    f"{where}: no open move on receipt {item.odoo_id} for that purchase "
+                    "line/product",
                     code="unknown_reference",
                 )
-            writes.append((match[0]["id"], quantity))
-        return writes
+            quantities[match[0]["id"]] += quantity
+        return quantities
 
     def describe_fields(self):
         return ["name", "state", "origin"]

@@ -24,6 +24,7 @@ class ExceptionCategory(models.TextChoices):
     MAPPING_MISSING = "mapping_missing", "Missing mapping"
     DELIVERY_FAILED = "delivery_failed", "Delivery failed"
     PERMANENT_TARGET_ERROR = "permanent_target_error", "Refused by target system"
+    PROCESSING_ERROR = "processing_error", "Processing error"
     DUPLICATE_SUSPECTED = "duplicate_suspected", "Duplicate suspected"
     RECONCILIATION_DIFFERENCE = "reconciliation_difference", "Reconciliation difference"
     MISSED_EVENTS = "missed_events", "Missed events"
@@ -114,6 +115,7 @@ CATEGORY_DEFAULTS: dict[str, tuple[str, str, int]] = {
     ExceptionCategory.MAPPING_MISSING: (INTEGRATION_ADMIN, Severity.MEDIUM, 24),
     ExceptionCategory.DELIVERY_FAILED: (INTEGRATION_ADMIN, Severity.HIGH, 8),
     ExceptionCategory.PERMANENT_TARGET_ERROR: (INTEGRATION_ADMIN, Severity.HIGH, 24),
+    ExceptionCategory.PROCESSING_ERROR: (INTEGRATION_ADMIN, Severity.HIGH, 8),
     ExceptionCategory.DUPLICATE_SUSPECTED: (FINANCE, Severity.HIGH, 24),
     ExceptionCategory.RECONCILIATION_DIFFERENCE: (FINANCE, Severity.HIGH, 48),
     ExceptionCategory.MISSED_EVENTS: (INTEGRATION_ADMIN, Severity.MEDIUM, 24),

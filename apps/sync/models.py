@@ -486,6 +486,31 @@ class CanonicalRecord(models.Model):
         return f"{self.domain}:{self.canonical_id} v{self.version}"
 
 
+class TransactionOverride(models.Model):
+    """A person let a held transaction past a stage: accepted a write from a system that is not
+    the system of record, or overrode a control. Kept for the record and for the SoD rule on
+    replaying money transactions."""
+
+    STAGES = [("sor", "System-of-record check"), ("controls", "Financial controls")]
+
+    transaction = models.ForeignKey(
+        "ledger.Transaction",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="overrides",
+    )
+    stage = models.CharField(max_length=20, choices=STAGES)
+    actor = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"override {self.stage} on tx {self.transaction_id}"
+
+
 # --- replay with segregation of duties ---------------------------------------------------------
 
 

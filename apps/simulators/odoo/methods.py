@@ -1,0 +1,239 @@
+"""The public methods every model has (BaseModel), with Odoo 17+/19 parameter names so JSON-2's
+named arguments and execute_kw's positional ones bind the same way (reference §2.1, §1.4)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from . import orm
+from .fields import Method
+from .orm import Records
+
+
+class CreatedIds(list):
+    """create() result: execute_kw returns a bare id when the caller passed one dict."""
+
+
+def search(self: Records, domain, offset=0, limit=None, order=None):
+    return orm.search_ids(self.env, self._name, domain, offset=offset, limit=limit, order=order)
+
+
+def search_count(self: Records, domain=None, limit=None):
+    count = len(orm.search_ids(self.env, self._name, domain or []))
+    return min(count, int(limit)) if limit else count
+
+
+def search_read(self: Records, domain=None, fields=None, offset=0, limit=None, order=None, **kw):
+    load = kw.pop("load", "_classic_read")
+    if kw:
+        raise TypeError(f"search_read() got an unexpected keyword argument {next(iter(kw))!r}")
+    ids = orm.search_ids(
+        self.env, self._name, domain or [], offset=offset, limit=limit, order=order
+    )
+    return orm.read_records(self.env, self._name, ids, fields, load)
+
+
+def read(self: Records, fields=None, load="_classic_read"):
+    return orm.read_records(self.env, self._name, self.ids, fields, load)
+
+
+def create(self: Records, vals_list):
+    if isinstance(vals_list, dict):
+        vals_list = [vals_list]
+    if not isinstance(vals_list, list):
+        raise ValueError(f"create() expects a dict or a list of dicts, got {vals_list!r}")
+    return CreatedIds(orm.create_records(self.env, self._name, vals_list))
+
+
+def write(self: Records, vals):
+    orm.write_records(self.env, self._name, self.ids, vals)
+    return True
+
+
+def unlink(self: Records):
+    orm.unlink_records(self.env, self._name, self.ids)
+    return True
+
+
+def fields_get(self: Records, allfields=None, attributes=None):
+    mdef = self.mdef
+    names = allfields or list(mdef.fields)
+    result = {}
+    for name in names:
+        fdef = mdef.fields.get(name)
+        if fdef is None:
+            continue
+        desc = fdef.attributes()
+        if attributes:
+            desc = {key: value for key, value in desc.items() if key in attributes}
+        result[name] = desc
+    if not allfields or "id" in allfields:
+        desc = {
+            "type": "integer",
+            "string": "ID",
+            "help": False,
+            "required": False,
+            "readonly": True,
+            "store": True,
+            "searchable": True,
+            "sortable": True,
+            "name": "id",
+        }
+        result["id"] = {k: v for k, v in desc.items() if not attributes or k in attributes}
+    return result
+
+
+def name_search(self: Records, name="", domain=None, operator="ilike", limit=100):
+    ids = orm.name_search_ids(self.env, self._name, name or "", operator, domain)
+    if limit:
+        ids = ids[: int(limit)]
+    return [[rid, orm.display_name(self.env, self._name, rid)] for rid in ids]
+
+
+def name_get(self: Records):
+    table = self.env.store.tables[self._name]
+    return [[rid, orm.display_name(self.env, self._name, rid)] for rid in self.ids if rid in table]
+
+
+def name_create(self: Records, name):
+    rec_name = self.mdef.rec_name
+    rid = orm.create_records(self.env, self._name, [{rec_name: name}])[0]
+    return [rid, orm.display_name(self.env, self._name, rid)]
+
+
+def default_get(self: Records, fields):
+    env = self.env
+    mdef = self.mdef
+    orm.check_fields(self._name, mdef, fields)
+    result = {}
+    for name in fields:
+        context_key = f"default_{name}"
+        if context_key in env.context:
+            result[name] = env.context[context_key]
+            continue
+        fdef = mdef.fields.get(name)
+        if fdef is None or fdef.default is None:
+            continue
+        value = fdef.default(env) if callable(fdef.default) else fdef.default
+        if fdef.type == "many2many" and isinstance(value, list) and value:
+            value = [[6, 0, list(value)]]
+        result[name] = value
+    return result
+
+
+def copy(self: Records, default=None):
+    env = self.env
+    mdef = self.mdef
+    new_ids = []
+    for rid in self.ids:
+        orm.check_exists(env, self._name, [rid])
+        rec = env.store.tables[self._name][rid]
+        vals = {}
+        for name, fdef in mdef.fields.items():
+            if (
+                not fdef.copy
+                or fdef.compute is not None
+                or fdef.type == "one2many"
+                or fdef.inherited_from is not None
+                or name in ("create_date", "write_date", "create_uid", "write_uid")
+            ):
+                continue
+            if name in rec:
+                vals[name] = list(rec[name]) if isinstance(rec[name], list) else rec[name]
+        rec_name = mdef.rec_name
+        if (
+            rec_name in vals
+            and rec_name not in (default or {})
+            and mdef.fields[rec_name].type == "char"
+            and vals[rec_name]
+        ):
+            vals[rec_name] = f"{vals[rec_name]} (copy)"
+        vals.update(default or {})
+        new_ids.append(orm.create_records(env, self._name, [vals])[0])
+    return new_ids[0] if len(new_ids) == 1 else new_ids
+
+
+def exists(self: Records):
+    table = self.env.store.tables[self._name]
+    return [rid for rid in self.ids if rid in table]
+
+
+def check_access_rights(self: Records, operation, raise_exception=True):
+    from . import security
+
+    if self.env.su or security.has_access(self.env, self._name, operation):
+        return True
+    if raise_exception:
+        raise security.access_error(self.env, self._name, operation)
+    return False
+
+
+def read_group(
+    self: Records, domain, fields, groupby, offset=0, limit=None, orderby=False, lazy=True
+):
+    """Group by plain fields (no date granularity); sums numeric aggregates like `amount:sum`."""
+    env = self.env
+    model = self._name
+    mdef = self.mdef
+    groupby = [groupby] if isinstance(groupby, str) else list(groupby or [])
+    if lazy and groupby:
+        groupby = groupby[:1]
+    ids = orm.search_ids(env, model, domain or [])
+    table = env.store.tables[model]
+    aggregates = []
+    for spec in fields or []:
+        name, _, func = spec.partition(":")
+        name = name.split("(")[0]
+        if name in mdef.fields and mdef.fields[name].type in ("integer", "float", "monetary"):
+            aggregates.append((name, func or "sum"))
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for rid in ids:
+        key = tuple(orm.get_value(env, model, table[rid], g) for g in groupby)
+        groups[key].append(rid)
+    result = []
+    for key, member_ids in groups.items():
+        row = {}
+        for gname, value in zip(groupby, key, strict=True):
+            fdef = mdef.fields[gname]
+            row[gname] = orm.convert_to_read(env, fdef, value, "_classic_read")
+        row[f"{groupby[0]}_count" if groupby else "__count"] = len(member_ids)
+        for name, func in aggregates:
+            values = [orm.get_value(env, model, table[i], name) or 0 for i in member_ids]
+            if func == "max":
+                row[name] = max(values)
+            elif func == "min":
+                row[name] = min(values)
+            elif func in ("avg",):
+                row[name] = sum(values) / len(values)
+            elif func == "count":
+                row[name] = len(values)
+            else:
+                row[name] = sum(values)
+        row["__domain"] = list(
+            [(g, "=", v) for g, v in zip(groupby, key, strict=True)] + list(domain or [])
+        )
+        result.append(row)
+    if not groupby and not result:
+        result = [{"__count": 0, **{name: 0 for name, _ in aggregates}, "__domain": []}]
+    offset = int(offset or 0)
+    return result[offset : offset + int(limit)] if limit else result[offset:]
+
+
+GENERIC_METHODS: dict[str, Method] = {
+    "search": Method(search, api_model=True, access="read"),
+    "search_count": Method(search_count, api_model=True, access="read"),
+    "search_read": Method(search_read, api_model=True, access="read"),
+    "read": Method(read, access="read"),
+    "create": Method(create, api_model=True, access="create"),
+    "write": Method(write, access="write"),
+    "unlink": Method(unlink, access="unlink"),
+    "fields_get": Method(fields_get, api_model=True, access="read"),
+    "name_search": Method(name_search, api_model=True, access="read"),
+    "name_get": Method(name_get, access="read"),
+    "name_create": Method(name_create, api_model=True, access="create"),
+    "default_get": Method(default_get, api_model=True, access="read"),
+    "copy": Method(copy, access="create"),
+    "exists": Method(exists, access="read"),
+    "check_access_rights": Method(check_access_rights, api_model=True, access="none"),
+    "read_group": Method(read_group, api_model=True, access="read"),
+}

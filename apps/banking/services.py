@@ -787,7 +787,7 @@ def bank_line_match_manual(
         targets.append(candidate_from(bill, kind=MatchTargetKind.BILL))
     now = timezone.now()
     with db_transaction.atomic():
-        line = BankTransactionDetail.objects.select_for_update().get(pk=line.pk)
+        line = BankTransactionDetail.objects.select_for_update(of=("self",)).get(pk=line.pk)
         previous = list(line.matches.filter(state=MatchState.ACTIVE))
         BankLineMatch.objects.filter(pk__in=[m.pk for m in previous]).update(
             state=MatchState.REMOVED, ended_at=now
@@ -849,7 +849,7 @@ def bank_line_unmatch(
     now = timezone.now()
     with db_transaction.atomic():
         line = (
-            BankTransactionDetail.objects.select_for_update()
+            BankTransactionDetail.objects.select_for_update(of=("self",))
             .select_related("entry", "account", "account__project")
             .get(pk=line.pk)
         )

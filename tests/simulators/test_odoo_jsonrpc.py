@@ -83,3 +83,251 @@ def test_unlink_removes_the_record(rpc):
 
 def test_db_list_returns_the_database(rpc, odoo_sim):
     assert rpc.raw("db", "list")["result"] == [odoo_sim.db]
+
+
+def test_method_returning_none_omits_result(rpc):
+    data = rpc.execute_kw("purchase.order", "button_cancel", [[1]])
+    assert "error" not in data
+    assert "result" not in data
+    assert rpc.ok("purchase.order", "read", [[1], ["state"]])[0]["state"] == "cancel"
+
+
+def test_unknown_model_is_a_user_error(rpc):
+    error = rpc.error("x.nothing", "search", [[]])
+    assert error["data"]["name"] == "odoo.exceptions.UserError"
+    assert error["data"]["message"] == "Object x.nothing doesn't exist"
+
+
+def test_unknown_method_is_an_attribute_error(rpc):
+    error = rpc.error("res.users", "wrong_method", [[2]])
+    assert error["data"]["name"] == "builtins.AttributeError"
+    assert error["data"]["message"] == "type object 'res.users' has no attribute 'wrong_method'"
+
+
+def test_private_method_is_refused_with_access_error(rpc):
+    error = rpc.error("res.partner", "_compute_display_name", [[1]])
+    assert error["data"]["name"] == "odoo.exceptions.AccessError"
+    assert "cannot be called remotely" in error["data"]["message"]
+
+
+def test_missing_required_field_is_a_validation_error(rpc):
+    error = rpc.error("purchase.order", "create", [{"partner_ref": "no vendor"}])
+    data = error["data"]
+    assert data["name"] == "odoo.exceptions.ValidationError"
+    assert "a mandatory field is not set" in data["message"]
+    assert "Field: Vendor (partner_id)" in data["message"]
+    assert data["arguments"] == [data["message"]]
+    assert data["context"] == {}
+    assert (
+        data["debug"]
+        .rstrip()
+        .endswith(f"odoo.exceptions.ValidationError: {data['message']}".rstrip())
+    )
+
+
+def test_bad_selection_value_and_unknown_relation_are_validation_errors(rpc):
+    bad_state = rpc.error("purchase.order", "write", [[1], {"state": "bogus"}])
+    assert bad_state["data"]["name"] == "odoo.exceptions.ValidationError"
+    assert "purchase.order.state" in bad_state["data"]["message"]
+    bad_partner = rpc.error("purchase.order", "create", [{"partner_id": 999999}])
+    assert bad_partner["data"]["name"] == "odoo.exceptions.ValidationError"
+
+
+def test_unknown_field_is_a_value_error_like_odoo(rpc):
+    error = rpc.error("res.partner", "create", [{"name": "X", "x_nope": 1}])
+    assert error["data"]["name"] == "builtins.ValueError"
+    assert error["data"]["message"] == "Invalid field 'x_nope' on model 'res.partner'"
+
+
+def test_write_on_deleted_record_is_a_missing_error(rpc):
+    partner_id = rpc.ok("res.partner", "create", [{"name": "Gone"}])
+    rpc.ok("res.partner", "unlink", [[partner_id]])
+    error = rpc.error("res.partner", "write", [[partner_id], {"name": "Back"}])
+    assert error["data"]["name"] == "odoo.exceptions.MissingError"
+    assert error["data"]["message"] == (
+        f"Record does not exist or has been deleted.\n(Record: res.partner({partner_id},), User: 2)"
+    )
+
+
+def test_read_skips_deleted_records_like_odoo(rpc):
+    partner_id = rpc.ok("res.partner", "create", [{"name": "Gone"}])
+    rpc.ok("res.partner", "unlink", [[partner_id]])
+    assert rpc.ok("res.partner", "read", [[partner_id, 6], ["name"]]) == [
+        {"id": 6, "name": "Baustoff Schmidt GmbH"}
+    ]
+
+
+def test_failed_call_changes_nothing(rpc, odoo_sim):
+    before = len(odoo_sim.records("purchase.order.line"))
+    error = rpc.error(
+        "purchase.order",
+        "create",
+        [
+            {
+                "partner_id": 6,
+                "order_line": [
+                    [0, 0, {"product_id": 1, "product_qty": 2}],
+                    [0, 0, {"product_id": 1, "analytic_distribution": {"999": 100}}],
+                ],
+            }
+        ],
+    )
+    assert error["data"]["name"] == "odoo.exceptions.ValidationError"
+    assert len(odoo_sim.records("purchase.order.line")) == before
+    assert [po["name"] for po in odoo_sim.records("purchase.order", ["name"])] == [
+        "P00001",
+        "P00002",
+        "P00003",
+    ]
+    assert odoo_sim.stats()["created"] == {}
+
+
+def test_read_with_classic_write_load_returns_bare_many2one_ids(rpc):
+    [row] = rpc.ok("purchase.order", "read", [[2], ["partner_id"]], {"load": "_classic_write"})
+    assert row == {"id": 2, "partner_id": 8}
+    [row] = rpc.ok("purchase.order", "read", [[2], ["partner_id"]], {"load": None})
+    assert row["partner_id"] == 8
+
+
+def test_empty_values_read_as_false_and_dates_as_strings(rpc):
+    partner_id = rpc.ok("res.partner", "create", [{"name": "Sparse"}])
+    [row] = rpc.ok(
+        "res.partner", "read", [[partner_id], ["email", "parent_id", "child_ids", "create_date"]]
+    )
+    assert row["email"] is False and row["parent_id"] is False and row["child_ids"] == []
+    assert len(row["create_date"]) == 19 and row["create_date"][10] == " "
+
+
+def test_search_with_order_offset_limit_and_count(rpc):
+    vendors = [["supplier_rank", ">", 0]]
+    ids = rpc.ok("res.partner", "search", [vendors], {"order": "name desc"})
+    names = [r["name"] for r in rpc.ok("res.partner", "read", [ids, ["name"]])]
+    assert names == sorted(names, reverse=True)
+    page = rpc.ok(
+        "res.partner", "search", [vendors], {"order": "name desc", "offset": 2, "limit": 2}
+    )
+    assert page == ids[2:4]
+    assert rpc.ok("res.partner", "search_count", [vendors]) == len(ids) == 6
+    bad = rpc.error("res.partner", "search", [vendors], {"order": "name; drop table"})
+    assert bad["data"]["name"] == "builtins.ValueError"
+
+
+def test_archived_records_hidden_unless_active_test_false(rpc):
+    partner_id = rpc.ok("res.partner", "create", [{"name": "Archived Vendor", "active": False}])
+    assert rpc.ok("res.partner", "search", [[["name", "=", "Archived Vendor"]]]) == []
+    assert rpc.ok(
+        "res.partner",
+        "search",
+        [[["name", "=", "Archived Vendor"]]],
+        {"context": {"active_test": False}},
+    ) == [partner_id]
+    assert rpc.ok(
+        "res.partner", "search", [[["name", "=", "Archived Vendor"], ["active", "=", False]]]
+    ) == [partner_id]
+
+
+def test_incremental_sync_by_write_date_and_id(rpc):
+    rows = rpc.ok(
+        "res.partner",
+        "search_read",
+        [[["write_date", ">=", "2000-01-01 00:00:00"]]],
+        {"fields": ["write_date"], "order": "write_date asc, id asc", "limit": 5},
+    )
+    keys = [(r["write_date"], r["id"]) for r in rows]
+    assert keys == sorted(keys) and len(keys) == 5
+    future = rpc.ok("res.partner", "search", [[["write_date", ">", "2999-01-01"]]])
+    assert future == []
+
+
+def test_fields_get_describes_fields_with_requested_attributes(rpc):
+    fields = rpc.ok(
+        "purchase.order",
+        "fields_get",
+        [],
+        {"attributes": ["string", "type", "required", "relation"]},
+    )
+    assert fields["partner_id"] == {
+        "string": "Vendor",
+        "type": "many2one",
+        "required": True,
+        "relation": "res.partner",
+    }
+    assert fields["state"]["type"] == "selection"
+    assert {"create_date", "write_date", "display_name", "id"} <= set(fields)
+    full = rpc.ok("purchase.order", "fields_get", [["state"]])
+    assert ["purchase", "Purchase Order"] in full["state"]["selection"]
+
+
+def test_name_search_and_display_name(rpc):
+    found = rpc.ok("account.analytic.account", "name_search", [], {"name": "03 30"})
+    assert [name for _id, name in found] == ["[03 30 00] Cast-in-Place Concrete"]
+    contact = rpc.ok(
+        "res.partner",
+        "search_read",
+        [[["name", "=", "Jana Schmidt"]]],
+        {"fields": ["display_name"]},
+    )
+    assert contact[0]["display_name"] == "Baustoff Schmidt GmbH, Jana Schmidt"
+
+
+def test_default_get_and_copy(rpc):
+    defaults = rpc.ok("purchase.order", "default_get", [["state", "currency_id", "name"]])
+    assert defaults == {"state": "draft", "currency_id": 1, "name": "New"}
+    copy_id = rpc.ok("purchase.order", "copy", [[1]])
+    [copied] = rpc.ok(
+        "purchase.order", "read", [[copy_id], ["name", "state", "partner_id", "origin"]]
+    )
+    assert copied["name"] == "P00004" and copied["state"] == "draft"
+    assert copied["partner_id"][0] == 7 and copied["origin"] is False  # origin: copy=False
+    [line] = rpc.ok(
+        "purchase.order.line",
+        "search_read",
+        [[["order_id", "=", copy_id]]],
+        {"fields": ["product_qty", "product_id"]},
+    )
+    assert line["product_qty"] == 120.0 and line["product_id"][0] == 1
+
+
+def test_external_ids_resolve_through_ir_model_data(rpc):
+    rows = rpc.ok(
+        "ir.model.data",
+        "search_read",
+        [[["module", "=", "integrationhub_demo"], ["name", "=", "vendor_nordic_rebar"]]],
+        {"fields": ["model", "res_id"]},
+    )
+    assert rows[0]["model"] == "res.partner" and rows[0]["res_id"] == 8
+    assert rpc.ok(
+        "ir.model.data", "check_object_reference", ["integrationhub_demo", "vendor_nordic_rebar"]
+    ) == ["res.partner", 8]
+    rpc.ok(
+        "ir.model.data",
+        "create",
+        [{"module": "__import__", "name": "hub_vendor_42", "model": "res.partner", "res_id": 8}],
+    )
+    duplicate = rpc.error(
+        "ir.model.data",
+        "create",
+        [{"module": "__import__", "name": "hub_vendor_42", "model": "res.partner", "res_id": 9}],
+    )
+    assert duplicate["data"]["name"] == "odoo.exceptions.ValidationError"
+
+
+def test_context_get_returns_lang_and_tz(rpc, odoo_sim):
+    data = rpc.raw("object", "execute", odoo_sim.db, 2, "admin", "res.users", "context_get")
+    assert data["result"] == {"lang": "en_US", "tz": "Europe/Berlin", "uid": 2}
+
+
+def test_invalid_json_and_wrong_content_type_are_http_400(http):
+    bad_json = http.post("/jsonrpc", content=b"{nope", headers={"Content-Type": "application/json"})
+    assert bad_json.status_code == 400
+    assert "Invalid JSON data" in bad_json.text
+    form = http.post("/jsonrpc", content=b"{}", headers={"Content-Type": "text/plain"})
+    assert form.status_code == 400
+    not_object = http.post("/jsonrpc", json=[1, 2])
+    assert not_object.status_code == 400 and "Invalid JSON-RPC data" in not_object.text
+
+
+def test_unknown_route_is_a_404_page(http):
+    response = http.post("/nowhere", json={})
+    assert response.status_code == 404
+    assert "Not Found" in response.text

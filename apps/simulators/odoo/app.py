@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import parse_qs, unquote
+from xml.parsers.expat import ExpatError
 
 from . import orm
 from .exceptions import (
@@ -107,7 +108,15 @@ def html_not_found() -> Response:
     return Response(404, body.encode(), "text/html; charset=utf-8")
 
 
-EXPECTED_ERRORS = (OdooError, HttpError, ValueError, TypeError, AttributeError, NameError)
+EXPECTED_ERRORS = (
+    OdooError,
+    HttpError,
+    ValueError,
+    TypeError,
+    AttributeError,
+    NameError,
+    ExpatError,
+)
 
 
 def _debug_text(exc: BaseException) -> str:

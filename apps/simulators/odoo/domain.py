@@ -186,6 +186,9 @@ def _compile_leaf(env: Env, model: str, leaf) -> Predicate:
             raise ValueError(f"Invalid field {model}.{path} in leaf {list(leaf)!r}")
         return _compile_leaf(env, model, (fname, "any", [(rest, operator, value)]))
 
+    if fdef is None and operator in ("child_of", "parent_of"):
+        closure = _hierarchy(env, model, _related_ids(env, model, value), operator)
+        return lambda rec: rec["id"] in closure
     if fdef is None:  # the id pseudo-field
         return _scalar_predicate(lambda rec: rec["id"], "integer", operator, value)
     getter = _getter(env, model, fname, get_value)

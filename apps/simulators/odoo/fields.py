@@ -130,6 +130,7 @@ def many2one(relation, string, **kw) -> Field:
 
 
 def one2many(relation, inverse_name, string, **kw) -> Field:
+    kw.setdefault("copy", False)  # Odoo copies one2many lines only where a model says so
     return Field("one2many", string, relation=relation, inverse_name=inverse_name, **kw)
 
 

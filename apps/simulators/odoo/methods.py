@@ -123,34 +123,46 @@ def default_get(self: Records, fields):
 
 def copy(self: Records, default=None):
     env = self.env
-    mdef = self.mdef
-    new_ids = []
-    for rid in self.ids:
-        orm.check_exists(env, self._name, [rid])
-        rec = env.store.tables[self._name][rid]
-        vals = {}
-        for name, fdef in mdef.fields.items():
-            if (
-                not fdef.copy
-                or fdef.compute is not None
-                or fdef.type == "one2many"
-                or fdef.inherited_from is not None
-                or name in ("create_date", "write_date", "create_uid", "write_uid")
-            ):
-                continue
-            if name in rec:
-                vals[name] = list(rec[name]) if isinstance(rec[name], list) else rec[name]
-        rec_name = mdef.rec_name
-        if (
-            rec_name in vals
-            and rec_name not in (default or {})
-            and mdef.fields[rec_name].type == "char"
-            and vals[rec_name]
-        ):
-            vals[rec_name] = f"{vals[rec_name]} (copy)"
-        vals.update(default or {})
-        new_ids.append(orm.create_records(env, self._name, [vals])[0])
+    new_ids = [_copy_record(env, self._name, rid, default or {}) for rid in self.ids]
     return new_ids[0] if len(new_ids) == 1 else new_ids
+
+
+def _copy_record(env, model: str, rid: int, default: dict) -> int:
+    """Copy a record: fields with copy=True, one2many lines of fields marked copy=True."""
+    orm.check_exists(env, model, [rid])
+    mdef = env.registry[model]
+    rec = env.store.tables[model][rid]
+    vals = {}
+    line_fields = []
+    for name, fdef in mdef.fields.items():
+        if (
+            not fdef.copy
+            or fdef.compute is not None
+            or fdef.inherited_from is not None
+            or name in ("create_date", "write_date", "create_uid", "write_uid")
+        ):
+            continue
+        if fdef.type == "one2many":
+            line_fields.append(fdef)
+        elif name in rec:
+            vals[name] = list(rec[name]) if isinstance(rec[name], list) else rec[name]
+    rec_name = mdef.rec_name
+    if (
+        rec_name in vals
+        and rec_name not in default
+        and mdef.fields[rec_name].type == "char"
+        and vals[rec_name]
+    ):
+        vals[rec_name] = f"{vals[rec_name]} (copy)"
+    vals.update(default)
+    new_id = orm.create_records(env, model, [vals])[0]
+    for fdef in line_fields:
+        if fdef.name in default:
+            continue  # the caller's commands replace the copied lines
+        children = env.store.inverse[(fdef.relation, fdef.inverse_name)].get(rid, set())
+        for child in orm.sorted_ids(env, fdef.relation, children):
+            _copy_record(env, fdef.relation, child, {fdef.inverse_name: new_id})
+    return new_id
 
 
 def exists(self: Records):

@@ -526,7 +526,9 @@ def define(registry: dict[str, ModelDef]) -> None:
             "journal_id": many2one("account.journal", "Journal", required=True),
             "company_id": many2one("res.company", "Company", default=lambda env: env.company_id),
             "invoice_origin": char("Origin", copy=False),
-            "invoice_line_ids": one2many("account.move.line", "move_id", "Invoice lines"),
+            "invoice_line_ids": one2many(
+                "account.move.line", "move_id", "Invoice lines", copy=True
+            ),
             "line_ids": one2many("account.move.line", "move_id", "Journal Items"),
             "amount_untaxed": monetary(
                 "Untaxed Amount", compute=lambda env, rec: _move_amounts(env, rec)[0]
@@ -1036,7 +1038,9 @@ def define(registry: dict[str, ModelDef]) -> None:
                 "Budget Type",
                 default="expense",
             ),
-            "budget_line_ids": one2many("budget.line", "budget_analytic_id", "Budget Lines"),
+            "budget_line_ids": one2many(
+                "budget.line", "budget_analytic_id", "Budget Lines", copy=True
+            ),
             "company_id": many2one(
                 "res.company", "Company", required=True, default=lambda env: env.company_id
             ),

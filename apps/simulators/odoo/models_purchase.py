@@ -372,7 +372,7 @@ def define(registry: dict[str, ModelDef]) -> None:
             ),
             "state": selection(PO_STATES, "Status", default="draft", copy=False),
             "locked": boolean("Locked", default=False, copy=False),
-            "order_line": one2many("purchase.order.line", "order_id", "Order Lines"),
+            "order_line": one2many("purchase.order.line", "order_id", "Order Lines", copy=True),
             "note": html("Terms and Conditions"),
             "user_id": many2one("res.users", "Buyer", default=lambda env: env.uid),
             "company_id": many2one(

@@ -91,7 +91,10 @@ class Store:
         self.inverse: dict[tuple[str, str], dict[int, set[int]]] = {
             key: defaultdict(set) for key in self.inverse_keys
         }
-        self.sessions: dict[str, int] = {}
+        # equality indexes built on first use by search (value -> ids; a superset by design:
+        # 0/False and 1/True share a bucket, the domain predicate re-checks every candidate)
+        self.value_index: dict[tuple[str, str], dict[Any, set[int]]] = {}
+        self.value_indexed: dict[str, set[str]] = defaultdict(set)
 
     # -- raw operations (journaled) ------------------------------------------------------------
     def _index_add(self, model: str, rec: dict, fields: Iterable[str]) -> None:
@@ -99,12 +102,32 @@ class Store:
             key = (model, fname)
             if key in self.inverse and rec.get(fname):
                 self.inverse[key][rec[fname]].add(rec["id"])
+        for fname in self.value_indexed.get(model, ()):
+            if fname in fields:
+                self.value_index[(model, fname)][_index_key(rec.get(fname))].add(rec["id"])
 
     def _index_remove(self, model: str, rec: dict, fields: Iterable[str]) -> None:
         for fname in fields:
             key = (model, fname)
             if key in self.inverse and rec.get(fname):
                 self.inverse[key][rec[fname]].discard(rec["id"])
+        for fname in self.value_indexed.get(model, ()):
+            if fname in fields:
+                self.value_index[(model, fname)][_index_key(rec.get(fname))].discard(rec["id"])
+
+    def value_index_for(self, model: str, fname: str) -> dict[Any, set[int]]:
+        key = (model, fname)
+        index = self.value_index.get(key)
+        if index is None:
+            index = defaultdict(set)
+            for rid, rec in self.tables[model].items():
+                index[_index_key(rec.get(fname))].add(rid)
+            self.value_index[key] = index
+            self.value_indexed[model].add(fname)
+        return index
+
+    def _all_keys(self, model: str, rec: dict) -> set[str]:
+        return set(rec.keys()) | self.value_indexed.get(model, set())
 
     def new_id(self, model: str) -> int:
         new = self.next_ids[model]
@@ -113,7 +136,7 @@ class Store:
 
     def insert(self, model: str, rec: dict) -> None:
         self.tables[model][rec["id"]] = rec
-        self._index_add(model, rec, rec.keys())
+        self._index_add(model, rec, self._all_keys(model, rec))
         if self._journal is not None:
             self._journal.append(("insert", model, rec["id"], None))
             self._tx_changes["created"][model].add(rec["id"])
@@ -131,7 +154,7 @@ class Store:
 
     def delete(self, model: str, rid: int) -> None:
         rec = self.tables[model].pop(rid)
-        self._index_remove(model, rec, rec.keys())
+        self._index_remove(model, rec, self._all_keys(model, rec))
         if self._journal is not None:
             self._journal.append(("delete", model, rid, rec))
             if rid in self._tx_changes["created"][model]:
@@ -150,7 +173,7 @@ class Store:
             if op == "insert":
                 rec = self.tables[model].pop(rid, None)
                 if rec is not None:
-                    self._index_remove(model, rec, rec.keys())
+                    self._index_remove(model, rec, self._all_keys(model, rec))
             elif op == "update":
                 rec = self.tables[model][rid]
                 self._index_remove(model, rec, payload.keys())
@@ -162,7 +185,7 @@ class Store:
                 self._index_add(model, rec, payload.keys())
             elif op == "delete":
                 self.tables[model][rid] = payload
-                self._index_add(model, payload, payload.keys())
+                self._index_add(model, payload, self._all_keys(model, payload))
 
     @contextmanager
     def transaction(self):
@@ -213,7 +236,7 @@ class Store:
                     continue
                 for rec in rows:
                     self.tables[model][rec["id"]] = rec
-                    self._index_add(model, rec, rec.keys())
+                    self._index_add(model, rec, self._all_keys(model, rec))
             for model, next_id in data.get("next_ids", {}).items():
                 if model in self.next_ids:
                     self.next_ids[model] = max(next_id, self.next_ids[model])
@@ -224,6 +247,10 @@ class Store:
 
     def dumps(self) -> str:
         return json.dumps(self.snapshot(), sort_keys=True)
+
+
+def _index_key(value):
+    return False if value is None else value
 
 
 class Env:
@@ -426,7 +453,12 @@ def search_ids(
     if mdef.has_active and active_test and not domain_mentions(tree, "active"):
         tree = ("&", ("active", "=", True), tree)
     predicate = compile_domain(env, model, tree)
-    rows = [rec for rec in env.store.tables[model].values() if predicate(rec)]
+    table = env.store.tables[model]
+    candidates = _indexed_candidates(env, model, tree)
+    if candidates is None:
+        rows = [rec for rec in table.values() if predicate(rec)]
+    else:
+        rows = [table[i] for i in sorted(candidates) if i in table and predicate(table[i])]
     for fname, descending, nulls_first in reversed(parse_order(model, mdef, order)):
         key = _sort_key(env, model, fname)
         present = [r for r in rows if key(r) not in (False, None)]
@@ -439,6 +471,57 @@ def search_ids(
     elif offset:
         rows = rows[offset:]
     return [rec["id"] for rec in rows]
+
+
+INDEXABLE_TYPES = frozenset(
+    {"char", "integer", "many2one", "selection", "boolean", "date", "datetime"}
+)
+
+
+def _and_leaves(tree):
+    if tree and tree[0] == "&" and len(tree) == 3 and not isinstance(tree[1], str):
+        yield from _and_leaves(tree[1])
+        yield from _and_leaves(tree[2])
+    elif tree and isinstance(tree[0], str) and tree[0] not in ("|", "!", "&") and len(tree) == 3:
+        yield tree
+
+
+def _indexed_candidates(env: Env, model: str, tree) -> set[int] | None:
+    """Candidate ids from the most selective equality leaf of a top-level AND, or None (scan)."""
+    from .domain import normalize_value
+
+    mdef = env.registry[model]
+    best: set[int] | None = None
+    for path, operator, value in _and_leaves(tree):
+        if operator not in ("=", "in") or "." in path:
+            continue
+        values = value if operator == "in" else [value]
+        if not isinstance(values, list | tuple) or len(values) > 64:
+            continue
+        if path == "id":
+            found = {v for v in values if isinstance(v, int) and not isinstance(v, bool)}
+            if len(found) != len(values):
+                continue
+        else:
+            fdef = mdef.fields.get(path)
+            if (
+                fdef is None
+                or fdef.compute is not None
+                or fdef.inherited_from is not None
+                or fdef.type not in INDEXABLE_TYPES
+                or (fdef.type == "many2one" and any(isinstance(v, str) for v in values))
+                or any(isinstance(v, list | dict) for v in values)
+            ):
+                continue
+            index = env.store.value_index_for(model, path)
+            found = set()
+            for item in normalize_value(fdef.type, list(values)):
+                found |= index.get(_index_key(item), set())
+                if fdef.type == "boolean" and not item:
+                    found |= index.get(False, set())
+        if best is None or len(found) < len(best):
+            best = found
+    return best
 
 
 def name_search_ids(env: Env, model: str, name: str, operator: str = "ilike", domain=None):

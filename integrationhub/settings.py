@@ -157,6 +157,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The ingest endpoints are plain Django views (the hot path); this hook documents them.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "apps.ledger.schema.ingest_endpoints_document",
+    ],
 }
 
 # --- django-q2 ----------------------------------------------------------------------------------
@@ -194,6 +199,23 @@ INGEST_MAX_BODY_BYTES = int(os.environ.get("INGEST_MAX_BODY_BYTES", str(1024 * 1
 INGEST_MAX_FILE_BYTES = int(os.environ.get("INGEST_MAX_FILE_BYTES", str(50 * 1024 * 1024)))
 WEBHOOK_TOLERANCE_SECONDS = int(os.environ.get("WEBHOOK_TOLERANCE_SECONDS", "300"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(INGEST_MAX_BODY_BYTES, 2_621_440)
+
+# --- ledger -------------------------------------------------------------------------------------
+# Ingest caches systems (with decoded signing keys) and project codes in-process this long;
+# changes made in this process clear it at once, other processes see them within the TTL.
+LEDGER_SYSTEM_CACHE_SECONDS = int(os.environ.get("LEDGER_SYSTEM_CACHE_SECONDS", "5"))
+LEDGER_PROJECT_CACHE_SECONDS = int(os.environ.get("LEDGER_PROJECT_CACHE_SECONDS", "60"))
+# A dispatcher's claim on a transaction; a killed worker's rows come back after it.
+LEDGER_LEASE_SECONDS = int(os.environ.get("LEDGER_LEASE_SECONDS", "300"))
+LEDGER_STUCK_SECONDS = int(os.environ.get("LEDGER_STUCK_SECONDS", "900"))
+# Enqueue a django-q2 task per accepted event (a latency shortcut; the dispatcher finds the row
+# anyway). With the ORM broker it is a second INSERT per request, so it is on by default only
+# with the Redis broker (benchmarks/bench_ingest.py measures both).
+LEDGER_ENQUEUE_ON_COMMIT = env_bool(
+    os.environ.get("LEDGER_ENQUEUE_ON_COMMIT"), default=bool(_redis)
+)
+# Benchmark-only baseline view (/api/v1/bench/bare-insert); never on in production.
+LEDGER_BENCHMARK_VIEWS = env_bool(os.environ.get("LEDGER_BENCHMARK_VIEWS"), default=False)
 
 # --- email / notifications ----------------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get(

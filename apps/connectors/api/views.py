@@ -144,6 +144,9 @@ class SystemSecretsApi(APIView):
     class Input(serializers.Serializer):
         expires_in_days = serializers.IntegerField(min_value=1, max_value=3650, required=False)
 
+        class Meta:
+            ref_name = "SigningSecretGenerateInput"
+
     @extend_schema(responses=SecretOutput(many=True))
     def get(self, request, code: str):
         return Response(SecretOutput(system_secrets_summary(system=_system(code)), many=True).data)

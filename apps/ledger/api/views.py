@@ -182,6 +182,9 @@ class TransactionReplayApi(APIView):
     class Input(serializers.Serializer):
         reason = serializers.CharField(max_length=1000)
 
+        class Meta:
+            ref_name = "TransactionReplayInput"
+
     @extend_schema(request=Input, responses={201: TransactionOutput})
     def post(self, request, transaction_id: int):
         tx = _get(request, transaction_id)

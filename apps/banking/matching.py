@@ -17,6 +17,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal
 from difflib import SequenceMatcher
+from functools import lru_cache
 
 from apps.banking.candidates import ReconciliationCandidate
 from apps.banking.choices import MatchMethod
@@ -56,19 +57,25 @@ class MatchDecision:
         return self.candidate is not None
 
 
-def _tokens(text: str) -> list[str]:
-    return re.findall(r"[A-Z0-9]+", (text or "").upper())
+@lru_cache(maxsize=65536)
+def _tokens(text: str) -> tuple[str, ...]:
+    return tuple(re.findall(r"[A-Z0-9]+", (text or "").upper()))
 
 
 def reference_in_text(reference: str, text: str) -> bool:
     """'BILL/2024/0042' is in 'Payment bill 2024-0042 thanks': token sequence, not substring,
     so 'INV-12' is not found inside 'INV-123'."""
+    return _reference_in_tokens(reference, _tokens(text))
+
+
+def _reference_in_tokens(reference: str, have: tuple[str, ...]) -> bool:
     wanted = _tokens(reference)
     if len("".join(wanted)) < MIN_REFERENCE_LENGTH:
         return False
-    have = _tokens(text)
     width = len(wanted)
-    if any(have[i : i + width] == wanted for i in range(len(have) - width + 1)):
+    if wanted[0] in have and any(
+        have[i : i + width] == wanted for i in range(len(have) - width + 1)
+    ):
         return True
     # A reference written without separators ("BILL20240042") still counts.
     compact = "".join(wanted)
@@ -160,8 +167,8 @@ def match_line(
     if hits:
         return decide(hits, MatchMethod.END_TO_END_ID, "1.000", "end-to-end id →")
 
-    text = " ".join(p for p in (line.remittance, line.creditor_reference) if p)
-    hits = [c for c in pool if c.reference and reference_in_text(c.reference, text)]
+    have = _tokens(" ".join(p for p in (line.remittance, line.creditor_reference) if p))
+    hits = [c for c in pool if c.reference and _reference_in_tokens(c.reference, have)]
     if hits:
         return decide(hits, MatchMethod.REFERENCE, "0.950", "reference →")
 

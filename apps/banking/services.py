@@ -47,6 +47,7 @@ from apps.core.errors import ApplicationError
 logger = logging.getLogger(__name__)
 
 EXCEPTION_CATEGORY_FALLBACK = "reconciliation_difference"
+RECONCILE_CHUNK = 200
 
 
 # --- import ------------------------------------------------------------------------------------
@@ -249,74 +250,87 @@ def _create_statement(
             "entry_key", flat=True
         )
     )
-    created_entries = 0
-    for position, (key, entry) in enumerate(keyed, start=1):
-        if key in known:
-            continue
-        row = BankEntry.objects.create(
-            statement=statement,
-            account=account,
-            position=position,
-            entry_key=key,
-            amount=entry.amount,
-            currency=entry.currency[:3],
-            credit_debit=entry.credit_debit,
-            reversal=entry.reversal,
-            status=entry.status[:10],
-            booking_date=entry.booking_date,
-            value_date=entry.value_date,
-            entry_ref=entry.entry_ref[:140],
-            account_servicer_ref=entry.account_servicer_ref[:140],
-            bank_transaction_code=entry.bank_transaction_code[:80],
-            additional_info=entry.additional_info,
-            charges_amount=entry.charges_amount,
-            batch_count=entry.batch_count,
-            customer_reference=entry.customer_reference[:80],
-            bank_reference=entry.bank_reference[:80],
-            raw_details=entry.raw_details,
-            source_line=entry.source_line,
-            details_derived=entry.details_derived,
-        )
-        BankTransactionDetail.objects.bulk_create(
-            [
-                BankTransactionDetail(
-                    entry=row,
-                    account=account,
-                    position=index,
-                    booking_date=entry.booking_date,
-                    amount=detail.amount,
-                    currency=(detail.currency or entry.currency)[:3],
-                    credit_debit=detail.credit_debit or entry.credit_debit,
-                    reversal=entry.reversal,
-                    end_to_end_id=detail.end_to_end_id[:140],
-                    instruction_id=detail.instruction_id[:140],
-                    mandate_id=detail.mandate_id[:140],
-                    transaction_id=detail.transaction_id[:140],
-                    account_servicer_ref=detail.account_servicer_ref[:140],
-                    payment_info_id=detail.payment_info_id[:140],
-                    remittance_unstructured=detail.remittance_unstructured,
-                    creditor_reference=detail.creditor_reference[:140],
-                    counterparty_name=detail.counterparty_name[:200],
-                    counterparty_iban=detail.counterparty_iban[:34],
-                    counterparty_account=detail.counterparty_account[:80],
-                    counterparty_bic=detail.counterparty_bic[:11],
-                    bank_transaction_code=detail.bank_transaction_code[:80],
-                    charges_amount=detail.charges_amount,
-                    return_reason=detail.return_reason[:40],
-                    additional_info=detail.additional_info,
-                    extra=detail.extra,
-                    match_status=MatchStatus.UNMATCHED
-                    if entry.status == EntryStatus.BOOKED
-                    else MatchStatus.NOT_BOOKED,
-                )
-                for index, detail in enumerate(entry.details, start=1)
-            ]
-        )
-        created_entries += 1
+    new_entries = [
+        (position, key, entry)
+        for position, (key, entry) in enumerate(keyed, start=1)
+        if key not in known
+    ]
+    rows = BankEntry.objects.bulk_create(
+        [
+            BankEntry(
+                statement=statement,
+                account=account,
+                position=position,
+                entry_key=key,
+                amount=entry.amount,
+                currency=entry.currency[:3],
+                credit_debit=entry.credit_debit,
+                reversal=entry.reversal,
+                status=entry.status[:10],
+                booking_date=entry.booking_date,
+                value_date=entry.value_date,
+                entry_ref=entry.entry_ref[:140],
+                account_servicer_ref=entry.account_servicer_ref[:140],
+                bank_transaction_code=entry.bank_transaction_code[:80],
+                additional_info=entry.additional_info,
+                charges_amount=entry.charges_amount,
+                batch_count=entry.batch_count,
+                customer_reference=entry.customer_reference[:80],
+                bank_reference=entry.bank_reference[:80],
+                raw_details=entry.raw_details,
+                source_line=entry.source_line,
+                details_derived=entry.details_derived,
+            )
+            for position, key, entry in new_entries
+        ],
+        batch_size=500,
+    )
+    BankTransactionDetail.objects.bulk_create(
+        [
+            _detail_row(row, account, entry, index, detail)
+            for row, (_, _, entry) in zip(rows, new_entries, strict=True)
+            for index, detail in enumerate(entry.details, start=1)
+        ],
+        batch_size=500,
+    )
+    created_entries = len(rows)
     statement.entry_count = created_entries
     statement.known_entry_count = len(keyed) - created_entries
     statement.save(update_fields=["entry_count", "known_entry_count"])
     return statement, created_entries, len(keyed) - created_entries
+
+
+def _detail_row(row: BankEntry, account, entry: ParsedEntry, index: int, detail):
+    return BankTransactionDetail(
+        entry=row,
+        account=account,
+        position=index,
+        booking_date=entry.booking_date,
+        amount=detail.amount,
+        currency=(detail.currency or entry.currency)[:3],
+        credit_debit=detail.credit_debit or entry.credit_debit,
+        reversal=entry.reversal,
+        end_to_end_id=detail.end_to_end_id[:140],
+        instruction_id=detail.instruction_id[:140],
+        mandate_id=detail.mandate_id[:140],
+        transaction_id=detail.transaction_id[:140],
+        account_servicer_ref=detail.account_servicer_ref[:140],
+        payment_info_id=detail.payment_info_id[:140],
+        remittance_unstructured=detail.remittance_unstructured,
+        creditor_reference=detail.creditor_reference[:140],
+        counterparty_name=detail.counterparty_name[:200],
+        counterparty_iban=detail.counterparty_iban[:34],
+        counterparty_account=detail.counterparty_account[:80],
+        counterparty_bic=detail.counterparty_bic[:11],
+        bank_transaction_code=detail.bank_transaction_code[:80],
+        charges_amount=detail.charges_amount,
+        return_reason=detail.return_reason[:40],
+        additional_info=detail.additional_info,
+        extra=detail.extra,
+        match_status=MatchStatus.UNMATCHED
+        if entry.status == EntryStatus.BOOKED
+        else MatchStatus.NOT_BOOKED,
+    )
 
 
 def bank_statement_import(
@@ -559,15 +573,16 @@ def _record_match(
     confidence: Decimal,
     actor=None,
     note: str = "",
+    check_clash: bool = True,
 ) -> BankLineMatch:
-    clash = (
+    clash = check_clash and (
         BankLineMatch.objects.filter(
             state=MatchState.ACTIVE, target_kind=candidate.kind, target_id=candidate.id
         )
         .exclude(line=line)
         .first()
     )
-    if clash is not None:
+    if clash:
         raise ApplicationError(
             f"{candidate.kind} {candidate.reference or candidate.id} is already matched to bank "
             f"line {clash.line_id}",
@@ -689,84 +704,90 @@ def bank_reconcile(
             date_to=max(dates) + window if dates else None,
         )
     taken = _active_targets()
-    for line in lines:
-        if line.match_status in (*RECONCILED_STATUSES, MatchStatus.REVERSED, MatchStatus.REVERSAL):
-            result.already_done += 1
-            continue
-        if line.entry.status != EntryStatus.BOOKED:
-            if line.match_status != MatchStatus.NOT_BOOKED:
-                line.match_status = MatchStatus.NOT_BOOKED
-                line.save(update_fields=["match_status"])
-            result.not_booked += 1
-            continue
-        if line.reversal or line.return_reason:
-            with db_transaction.atomic():
-                _reconcile_reversal(line, result)
-            continue
-        decision = match_line(
-            _facts(line), candidates, taken=taken, date_window_days=date_window_days
-        )
+    # One commit per chunk rather than per line: a commit is a WAL flush on PostgreSQL.
+    for start in range(0, len(lines), RECONCILE_CHUNK):
         with db_transaction.atomic():
-            if not decision.matched:
-                line.match_status = MatchStatus.UNMATCHED
-                line.match_note = decision.note[:500]
-                line.save(update_fields=["match_status", "match_note"])
-                result.unmatched += 1
-                direction = "incoming" if line.credit_debit == CreditDebit.CREDIT else "outgoing"
-                if _open_exception(
-                    line,
-                    kind="unmatched",
-                    title=f"Unmatched {direction} bank line {line.signed_amount} {line.currency}"
-                    + (f" {line.counterparty_name}" if line.counterparty_name else ""),
-                    reason=decision.note,
-                    amount=line.amount,
-                ):
-                    result.exceptions_opened += 1
-                continue
-            candidate = decision.candidate
-            _record_match(
-                line,
-                candidate,
-                method=decision.method,
-                confidence=decision.confidence,
-                note=decision.note,
-            )
-            taken.add(candidate.key)
-            line.match_method = decision.method
-            line.match_confidence = decision.confidence
-            line.matched_at = timezone.now()
-            line.match_note = decision.note[:500]
-            if decision.amount_difference:
-                line.match_status = MatchStatus.DIFFERENCE
-                result.differences += 1
-            else:
-                line.match_status = MatchStatus.MATCHED
-                result.matched += 1
-            line.save(
-                update_fields=[
-                    "match_status",
-                    "match_method",
-                    "match_confidence",
-                    "matched_at",
-                    "match_note",
-                ]
-            )
-            if decision.amount_difference:
-                if _open_exception(
-                    line,
-                    kind="difference",
-                    title=f"Bank line {line.signed_amount} {line.currency} differs from "
-                    f"{candidate.kind} {candidate.reference} by {decision.amount_difference}",
-                    reason=f"Matched by {MatchMethod(decision.method).label}; the bank amount "
-                    f"{line.amount} differs from {candidate.amount}.",
-                    amount=decision.amount_difference,
-                ):
-                    result.exceptions_opened += 1
-            else:
-                _resolve_exception(line, note=decision.note)
+            for line in lines[start : start + RECONCILE_CHUNK]:
+                _reconcile_line(line, candidates, taken, result, date_window_days)
     statement.reconciled_at = timezone.now()
     statement.save(update_fields=["reconciled_at"])
     return result
+
+
+def _reconcile_line(line, candidates, taken, result: ReconcileResult, date_window_days: int):
+    """One line: skip, reverse, match or leave unmatched with an exception item."""
+    if line.match_status in (*RECONCILED_STATUSES, MatchStatus.REVERSED, MatchStatus.REVERSAL):
+        result.already_done += 1
+        return
+    if line.entry.status != EntryStatus.BOOKED:
+        if line.match_status != MatchStatus.NOT_BOOKED:
+            line.match_status = MatchStatus.NOT_BOOKED
+            line.save(update_fields=["match_status"])
+        result.not_booked += 1
+        return
+    if line.reversal or line.return_reason:
+        _reconcile_reversal(line, result)
+        return
+    decision = match_line(_facts(line), candidates, taken=taken, date_window_days=date_window_days)
+    if not decision.matched:
+        line.match_status = MatchStatus.UNMATCHED
+        line.match_note = decision.note[:500]
+        line.save(update_fields=["match_status", "match_note"])
+        result.unmatched += 1
+        direction = "incoming" if line.credit_debit == CreditDebit.CREDIT else "outgoing"
+        if _open_exception(
+            line,
+            kind="unmatched",
+            title=f"Unmatched {direction} bank line {line.signed_amount} {line.currency}"
+            + (f" {line.counterparty_name}" if line.counterparty_name else ""),
+            reason=decision.note,
+            amount=line.amount,
+        ):
+            result.exceptions_opened += 1
+        return
+    candidate = decision.candidate
+    _record_match(
+        line,
+        candidate,
+        method=decision.method,
+        confidence=decision.confidence,
+        note=decision.note,
+        # `taken` already holds every active target; the unique constraint backs it.
+        check_clash=False,
+    )
+    taken.add(candidate.key)
+    line.match_method = decision.method
+    line.match_confidence = decision.confidence
+    line.matched_at = timezone.now()
+    line.match_note = decision.note[:500]
+    if decision.amount_difference:
+        line.match_status = MatchStatus.DIFFERENCE
+        result.differences += 1
+    else:
+        line.match_status = MatchStatus.MATCHED
+        result.matched += 1
+    line.save(
+        update_fields=[
+            "match_status",
+            "match_method",
+            "match_confidence",
+            "matched_at",
+            "match_note",
+        ]
+    )
+    if decision.amount_difference:
+        if _open_exception(
+            line,
+            kind="difference",
+            title=f"Bank line {line.signed_amount} {line.currency} differs from "
+            f"{candidate.kind} {candidate.reference} by {decision.amount_difference}",
+            reason=f"Matched by {MatchMethod(decision.method).label}; the bank amount "
+            f"{line.amount} differs from {candidate.amount}.",
+            amount=decision.amount_difference,
+        ):
+            result.exceptions_opened += 1
+    else:
+        _resolve_exception(line, note=decision.note)
 
 
 def bank_line_match_manual(

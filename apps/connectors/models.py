@@ -45,7 +45,9 @@ class SyncCursor(models.Model):
 
     system = models.ForeignKey(System, on_delete=models.CASCADE, related_name="cursors")
     key = models.CharField(max_length=200)  # e.g. "purchase.order:write_date"
-    value = models.CharField(max_length=200, blank=True)
+    # Text, not a short char: an Odoo mark carries the ids (and digests) already seen in the
+    # mark's write_date second, which a bulk write can make long.
+    value = models.TextField(blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

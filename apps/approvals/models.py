@@ -102,8 +102,13 @@ class ApprovalRequest(models.Model):
     amount = models.DecimalField(**MONEY)
     currency = models.CharField(max_length=3)
     cost_codes = models.JSONField(default=list, blank=True)
+    # Empty when the hub itself asks (e.g. the posting gate after an automatic match).
     requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="approval_requests"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="approval_requests",
     )
     # Who created the document (may differ from who asks for approval): also barred from approving.
     created_by = models.ForeignKey(

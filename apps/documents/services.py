@@ -200,7 +200,7 @@ class DocumentApplyResult:
     warnings: list[dict[str, str]] = field(default_factory=list)
 
 
-def _aware(value: Any) -> datetime | None:
+def aware_datetime(value: Any) -> datetime | None:
     if value in (None, ""):
         return None
     if isinstance(value, datetime):
@@ -223,7 +223,7 @@ def _day(value: Any) -> date | None:
         return None
     if isinstance(value, date) and not isinstance(value, datetime):
         return value
-    moment = _aware(value)
+    moment = aware_datetime(value)
     return moment.date() if moment else None
 
 
@@ -297,7 +297,9 @@ def document_apply_resource(
     if not document_key:
         raise ApplicationError("The resource has no id.", code="schema_invalid")
     settings_row = project_document_settings_get(project=project)
-    source_time = _aware(resource.get("updated_at")) or _aware(occurred_at) or timezone.now()
+    source_time = (
+        aware_datetime(resource.get("updated_at")) or aware_datetime(occurred_at) or timezone.now()
+    )
 
     with db_transaction.atomic():
         document = (
@@ -389,7 +391,7 @@ def _apply_revision(
         defaults={
             "kind": parsed.kind,
             "external_id": str(resource.get("external_id") or "")[:300],
-            "issued_at": _aware(resource.get("issued_at")) or at,
+            "issued_at": aware_datetime(resource.get("issued_at")) or at,
             "transaction_id": transaction_id,
         },
     )
@@ -525,6 +527,62 @@ def _apply_status(
         )
         if event:
             result.events.append(event)
+
+
+def document_mark_deleted(
+    *,
+    system,
+    resource_kind: str,
+    external_id: str,
+    transaction_id: int | None = None,
+    at: Any = None,
+) -> Document | None:
+    """A platform deleted a resource: the register keeps the document, voided, with history.
+
+    Returns the document, or None when the register never held it (nothing to void)."""
+    kind = RESOURCE_KIND_TO_DOCUMENT.get(resource_kind)
+    if kind is None or not external_id:
+        return None
+    moment = aware_datetime(at) or timezone.now()
+    with db_transaction.atomic():
+        document = (
+            Document.objects.select_for_update()
+            .filter(system=system, kind=kind, external_id=external_id)
+            .first()
+        )
+        revision = None
+        if document is None:
+            revision = (
+                Revision.objects.select_related("document")
+                .filter(document__system=system, external_id=external_id)
+                .first()
+            )
+            document = revision.document if revision else None
+        if document is None:
+            return None
+        if revision is not None and not revision.is_current:
+            return document  # an old revision went away; the current one still stands
+        if document.status_code == "DELETED":
+            return document
+        DocumentStatusChange.objects.create(
+            document=document,
+            revision=revision,
+            from_code=document.status_code,
+            to_code="DELETED",
+            meaning=StatusMeaning.VOID,
+            at=moment,
+            source=ChangeSource.PLATFORM,
+            transaction_id=transaction_id,
+            note="deleted on the platform",
+        )
+        document.status_code = "DELETED"
+        document.status_label = "Deleted on the platform"
+        document.status_meaning = StatusMeaning.VOID
+        document.status_known = True
+        document.status_changed_at = moment
+        document.last_transaction_id = transaction_id or document.last_transaction_id
+        document.save()
+    return document
 
 
 # --- transmittals -----------------------------------------------------------------------------

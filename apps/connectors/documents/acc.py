@@ -110,6 +110,7 @@ def acc_delivery_parse(*, headers: dict[str, str], payload: Any) -> dict[str, An
         "tenant": str(hook.get("tenant") or ""),
         "hub_id": str(attributes.get("hubId") or ""),
         "project_id": project,
+        "project_ref": project,
         "resource_urn": str(payload.get("resourceUrn") or ""),
         "resource_id": resource_id,
         "lineage_urn": str(body.get("lineageUrn") or payload.get("resourceUrn") or ""),

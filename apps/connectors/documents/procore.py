@@ -433,6 +433,9 @@ class ProcoreConnector(Connector):
                 "resource_kind": kind,
                 "resource_id": delivery.resource_id,
                 "project_id": delivery.project_id,
+                # The key the pipeline's project mapping reads (project-reference mapping per
+                # system, else the project number found by the follow-up GET).
+                "project_ref": delivery.project_id,
                 "company_id": delivery.company_id,
                 "user_id": delivery.user_id,
                 "timestamp": delivery.timestamp,

@@ -124,6 +124,9 @@ INBOUND_RESUMABLE = (S.VALIDATED, S.MAPPED)
 # Statuses that still have work ahead (for the partial "open work" index and stuck detection).
 OPEN_STATUSES = (S.RECEIVED, S.VALIDATED, S.MAPPED, S.APPLIED, S.PENDING, S.RETRYING)
 
+# Statuses a person looks for (partial index for the ledger's status filter).
+ATTENTION_STATUSES = (S.HELD, S.RETRYING, S.DEAD, S.FAILED)
+
 # A replay makes sense once the original has come to rest.
 REPLAYABLE_STATUSES = frozenset(TERMINAL_STATUSES | {S.HELD})
 

@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 
 from apps.ledger.choices import (
+    ATTENTION_STATUSES,
     OPEN_STATUSES,
     STATUS_COLOURS,
     TERMINAL_STATUSES,
@@ -53,6 +54,7 @@ class Transaction(models.Model):
         db_index=False,  # (project, id) serves it
         related_name="+",
     )
+    # Time-ordered (see services.correlation_id_new) so the index grows at its right edge.
     correlation_id = models.CharField(max_length=64, db_index=True)
     parent = models.ForeignKey(
         "self",
@@ -60,6 +62,7 @@ class Transaction(models.Model):
         blank=True,
         on_delete=models.DO_NOTHING,
         db_constraint=False,
+        db_index=False,  # partial index below
         related_name="children",
     )
     # The first transaction of the chain (NULL on a root itself: `lineage_root_id`).
@@ -69,6 +72,7 @@ class Transaction(models.Model):
         blank=True,
         on_delete=models.DO_NOTHING,
         db_constraint=False,
+        db_index=False,  # partial index below
         related_name="+",
     )
     trigger = models.CharField(max_length=10, choices=Trigger)
@@ -107,25 +111,45 @@ class Transaction(models.Model):
                 fields=["system", "direction", "idempotency_key"], name="ledger_tx_idempotency"
             )
         ]
+        # Every index costs the ingest INSERT and every status change (a status change is never
+        # a HOT update), so most are partial: a row only pays for the indexes that concern it.
         indexes = [
-            # Dispatcher claims and the sweeper: only rows with work ahead (a small index, since
-            # most of the ledger is at rest).
+            # Dispatcher claims and the sweeper: only rows with work ahead (small, since most of
+            # the ledger is at rest).
             models.Index(
                 fields=["direction", "status", "next_attempt_at"],
                 condition=Q(status__in=list(OPEN_STATUSES)),
                 name="ledger_tx_open_work",
             ),
-            models.Index(fields=["status", "id"], name="ledger_tx_status_id"),
+            # The statuses people look for (the list's status filter); the common ones
+            # (delivered, ignored, duplicate) are found walking the primary key.
+            models.Index(
+                fields=["status", "id"],
+                condition=Q(status__in=list(ATTENTION_STATUSES)),
+                name="ledger_tx_attention",
+            ),
             models.Index(fields=["system", "id"], name="ledger_tx_system_id"),
-            models.Index(fields=["project", "id"], name="ledger_tx_project_id"),
+            models.Index(
+                fields=["project", "id"],
+                condition=Q(project__isnull=False),
+                name="ledger_tx_project_id",
+            ),
             models.Index(fields=["received_at"], name="ledger_tx_received_at"),
-            models.Index(fields=["subject_domain", "subject_id"], name="ledger_tx_subject"),
+            models.Index(
+                fields=["subject_domain", "subject_id"],
+                condition=~Q(subject_id=""),
+                name="ledger_tx_subject",
+            ),
             models.Index(
                 fields=["external_id"], condition=~Q(external_id=""), name="ledger_tx_external_id"
             ),
             models.Index(
                 fields=["reference"], condition=~Q(reference=""), name="ledger_tx_reference"
             ),
+            models.Index(
+                fields=["parent"], condition=Q(parent__isnull=False), name="ledger_tx_parent"
+            ),
+            models.Index(fields=["root"], condition=Q(root__isnull=False), name="ledger_tx_root"),
         ]
 
     def __str__(self) -> str:

@@ -52,6 +52,15 @@ class SystemForm(forms.Form):
             self.fields["code"].disabled = True
             self.fields["code"].required = False
 
+    SETTINGS_FIELDS = ("code", "name", "kind", "connector", "base_url", "environment")
+    CREDENTIAL_INPUTS = (*CREDENTIAL_FIELDS, "credentials_json")
+
+    def settings_fields(self):
+        return [self[name] for name in (*self.SETTINGS_FIELDS, "rate_limit_per_minute")]
+
+    def credential_fields(self):
+        return [self[name] for name in self.CREDENTIAL_INPUTS]
+
     def clean_options(self):
         text = (self.cleaned_data.get("options") or "").strip()
         if not text:

@@ -16,7 +16,7 @@ class TransactionStatus(models.TextChoices):
     VALIDATED = "validated", "Validated"
     MAPPED = "mapped", "Mapped"
     APPLIED = "applied", "Applied"
-    PENDING = "pending", "Pending delivery"
+    PENDING = "pending", "Pending"
     DELIVERED = "delivered", "Delivered"
     DUPLICATE = "duplicate", "Duplicate"
     HELD = "held", "Held"

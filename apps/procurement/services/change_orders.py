@@ -22,6 +22,7 @@ from apps.procurement.choices import (
 )
 from apps.procurement.models import ChangeOrder, ChangeOrderLine, Commitment, CommitmentLine
 from apps.procurement.services.common import (
+    audited_refusal,
     line_amount,
     next_number,
     parse_quantity,
@@ -213,6 +214,7 @@ def _positive_by_budget_line(change_order: ChangeOrder) -> dict[int, Decimal]:
     return amounts
 
 
+@audited_refusal("change_order.submit_refused", target="change_order")
 @transaction.atomic
 def change_order_submit(*, change_order: ChangeOrder, actor) -> ChangeOrder:
     """Ask for approval. A commitment change that adds cost is budget-checked (lines locked) and

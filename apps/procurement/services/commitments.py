@@ -24,6 +24,7 @@ from apps.procurement.choices import (
 )
 from apps.procurement.models import Commitment, CommitmentLine, Requisition, Vendor
 from apps.procurement.services.common import (
+    audited_refusal,
     line_amount,
     next_number,
     parse_quantity,
@@ -163,6 +164,7 @@ def _blocked_message(check: BudgetCheckResult) -> str:
     )
 
 
+@audited_refusal("commitment.submit_refused", target="commitment")
 @transaction.atomic
 def commitment_submit(*, commitment: Commitment, actor) -> Commitment:
     """Ask for approval of a draft commitment: the vendor must be eligible and the budget must
@@ -334,6 +336,7 @@ def commitment_create_from_requisition(
         detail={"requisition": requisition.number, "vendor": vendor.code},
     )
     _issue_or_hold(commitment=commitment, actor=actor)
+    commitment.refresh_from_db()
     return commitment
 
 

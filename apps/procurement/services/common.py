@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from functools import wraps
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
+from apps.audit.services import audit_record
 from apps.core.errors import ApplicationError, PermissionDeniedError
 from apps.procurement.models import DocumentSequence
 from apps.projects.money import (
@@ -67,7 +69,31 @@ def require_currency(document_currency: str, expected: str, what: str) -> None:
         )
 
 
+def audited_refusal(action: str, *, target: str, actor: str = "actor"):
+    """Decorator for services called with keywords: a refusal (ApplicationError) is written to
+    the audit log after the service's own transaction rolled back, so the record survives."""
+
+    def decorator(func):
+        @wraps(func)
+        def wrapper(**kwargs):
+            try:
+                return func(**kwargs)
+            except ApplicationError as exc:
+                audit_record(
+                    actor=kwargs.get(actor),
+                    action=action,
+                    target=kwargs.get(target),
+                    detail={"code": exc.code, "message": exc.message, "details": exc.details},
+                )
+                raise
+
+        return wrapper
+
+    return decorator
+
+
 __all__ = [
+    "audited_refusal",
     "ZERO",
     "line_amount",
     "next_number",

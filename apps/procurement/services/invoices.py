@@ -47,7 +47,12 @@ from apps.procurement.models import (
     Vendor,
 )
 from apps.procurement.selectors import match_tolerance_for
-from apps.procurement.services.common import line_amount, parse_quantity, parse_unit_price
+from apps.procurement.services.common import (
+    audited_refusal,
+    line_amount,
+    parse_quantity,
+    parse_unit_price,
+)
 from apps.procurement.services.facts import commitment_line_move
 from apps.projects.exception_items import exception_item_close, exception_item_open
 from apps.projects.money import (
@@ -270,6 +275,7 @@ def invoice_record(
         )
         if match:
             invoice_match(invoice=invoice, actor=created_by)
+            invoice.refresh_from_db()
     return invoice
 
 
@@ -351,7 +357,9 @@ def _match_lines(invoice: Invoice, tolerance: dict, outcome: _Outcome) -> list[d
             result["status"] = MatchStatus.EXCEPTION
 
         def tolerate(code, message, result=result, line=line):
-            outcome.tolerated.append({"code": code, "message": message, "line": line.line_no})
+            outcome.tolerated.append(
+                {"code": code, "message": message, "line": line.line_no, "tolerated": True}
+            )
             result["notes"].append({"code": code, "message": message, "tolerated": True})
             if result["status"] == MatchStatus.MATCHED:
                 result["status"] = MatchStatus.WITHIN_TOLERANCE
@@ -360,7 +368,8 @@ def _match_lines(invoice: Invoice, tolerance: dict, outcome: _Outcome) -> list[d
             fail(
                 MatchReason.NO_PO,
                 f"line {line.line_no} ({line.description}) is on no purchase order line",
-                line.amount,
+                # Without any commitment the whole bill is already counted as at risk.
+                line.amount if invoice.commitment_id else ZERO,
             )
             results.append(result)
             line.match_status, line.match_reasons = result["status"], result["reasons"]
@@ -410,7 +419,10 @@ def _match_lines(invoice: Invoice, tolerance: dict, outcome: _Outcome) -> list[d
             else:
                 over = billed_to_date - reference
                 if over > 0:
+                    # Tolerance judges the line's cumulative over-billing; the money at risk on
+                    # this bill is only the part it adds.
                     over_now = min(over, line.quantity)
+                    over_amount = quantize_money(over * c.unit_price, currency)
                     at_risk = quantize_money(over_now * c.unit_price, currency)
                     pct = _pct(over, reference)
                     line.quantity_variance = over_now
@@ -423,9 +435,9 @@ def _match_lines(invoice: Invoice, tolerance: dict, outcome: _Outcome) -> list[d
                     message = (
                         f"line {line.line_no}: {billed_to_date} {c.unit} billed to date against "
                         f"{reference} {what} on {c.commitment.number} line {c.line_no} "
-                        f"(+{over}, {pct}%, {at_risk} {currency})"
+                        f"(+{over}, {pct}%, {over_amount} {currency})"
                     )
-                    if _within(at_risk, pct, qty_limits):
+                    if _within(over_amount, pct, qty_limits):
                         tolerate(code, message)
                     else:
                         fail(code, message, at_risk)
@@ -704,14 +716,16 @@ def _jsonable(value):
 
 
 def _request_posting(invoice: Invoice, actor) -> ApprovalRequest:
-    """The accounting-approver gate: a posting approval request for a released bill."""
+    """The accounting-approver gate: a posting approval request for a released bill. The hub
+    asks (no requester): whoever matched or approved a variance may still be the accounting
+    approver, but never whoever recorded the bill."""
     return approval_request_create(
         document_type=DocumentType.POSTING,
         target=invoice,
         project=invoice.project,
         amount=invoice.payable_amount,
         currency=invoice.currency,
-        requested_by=actor if getattr(actor, "is_authenticated", False) else None,
+        requested_by=None,
         created_by=invoice.created_by,
         title=f"Post {invoice} ({invoice.get_match_status_display().lower()})",
         summary=f"{invoice.vendor.name}: {invoice.payable_amount} {invoice.currency} payable",
@@ -731,6 +745,7 @@ def _cost_codes(invoice: Invoice) -> list[str]:
     )
 
 
+@audited_refusal("invoice.variance_refused", target="invoice")
 @transaction.atomic
 def invoice_variance_request(*, invoice: Invoice, actor, comment: str) -> ApprovalRequest:
     """Ask for approval to pay a held bill despite its variance (the reasons go with it)."""

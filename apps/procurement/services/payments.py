@@ -21,7 +21,7 @@ from apps.procurement.choices import (
     PaymentStatus,
 )
 from apps.procurement.models import Invoice, Payment, PaymentAllocation, Vendor
-from apps.procurement.services.common import next_number
+from apps.procurement.services.common import audited_refusal, next_number
 from apps.projects.exception_items import exception_item_open
 from apps.projects.money import ZERO, currency_validate, parse_decimal, quantize_money
 
@@ -52,6 +52,7 @@ def _apply_allocation(payment: Payment, invoice: Invoice, amount: Decimal) -> No
     invoice.save(update_fields=["paid_amount", "status"])
 
 
+@audited_refusal("payment.refused", target="vendor", actor="recorded_by")
 def payment_record(
     *,
     vendor: Vendor,

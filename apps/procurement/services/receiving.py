@@ -23,7 +23,12 @@ from apps.procurement.models import (
     ReceiptLine,
 )
 from apps.procurement.selectors import match_tolerance_for
-from apps.procurement.services.common import next_number, parse_quantity, require_project_access
+from apps.procurement.services.common import (
+    audited_refusal,
+    next_number,
+    parse_quantity,
+    require_project_access,
+)
 from apps.procurement.services.facts import commitment_line_move
 from apps.projects.money import ZERO, parse_decimal, quantize_money, quantize_quantity
 
@@ -72,6 +77,7 @@ def _max_receivable(line: CommitmentLine, tolerance: dict) -> Decimal:
     return quantize_quantity(line.quantity * (1 + Decimal(pct) / 100))
 
 
+@audited_refusal("receipt.refused", target="commitment", actor="received_by")
 def receipt_record(
     *,
     commitment: Commitment,
@@ -249,6 +255,7 @@ def progress_claim_submit(
     return claim
 
 
+@audited_refusal("progress_claim.certify_refused", target="claim", actor="certified_by")
 @transaction.atomic
 def progress_claim_certify(
     *,

@@ -17,6 +17,7 @@ from apps.core.errors import ApplicationError, PermissionDeniedError
 from apps.procurement.choices import CommitmentKind, RequisitionStatus
 from apps.procurement.models import Requisition, RequisitionLine, Vendor
 from apps.procurement.services.common import (
+    audited_refusal,
     line_amount,
     next_number,
     parse_quantity,
@@ -161,6 +162,7 @@ def requisition_budget_check(
     )
 
 
+@audited_refusal("requisition.submit_refused", target="requisition")
 @transaction.atomic
 def requisition_submit(
     *, requisition: Requisition, actor, override_reason: str = ""
@@ -182,12 +184,6 @@ def requisition_submit(
     check = requisition_budget_check(requisition=requisition, lock=True)
     override_reason = (override_reason or "").strip()
     if check.blocked and not override_reason:
-        audit_record(
-            actor=actor,
-            action="requisition.budget_blocked",
-            target=requisition,
-            detail=check.as_json(),
-        )
         raise ApplicationError(
             f"The budget check blocks {requisition.number}: "
             + "; ".join(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import time
 from collections import deque
@@ -16,9 +17,10 @@ from apps.connectors.errors import ConnectorError, PermanentError, TransientErro
 from apps.connectors.models import System
 from apps.connectors.odoo.client import OdooClient, odoo_client_build, odoo_client_for
 from apps.connectors.odoo.cursors import (
+    EPOCH,
+    Mark,
     cursor_key,
-    high_water_mark_format,
-    high_water_mark_parse,
+    mark_parse,
     sync_cursor_advance,
     sync_cursor_get,
 )
@@ -471,7 +473,7 @@ class OdooConnector(Connector):
                 firsts[item.xmlid_name] = item
             else:
                 followers.append((item, first))
-        unique = list(firsts.values())
+        unique = spec.create_custom(ctx, list(firsts.values()))
         if unique:
             try:
                 ids = ctx.call(
@@ -570,99 +572,115 @@ class OdooConnector(Connector):
     ) -> PullPage:
         """One page of `domain` records, as canonical dicts.
 
-        - no since, no cursor: everything, paged by id (`id > last`, ordered by id; no offset).
-        - since = a high-water mark ("YYYY-MM-DD HH:MM:SS|<id>", or just a datetime): records
-          changed after it, keyset-paged by (write_date, id), archived records included.
-        - cursor = the `next_cursor` of the previous page: the next page of the same pull.
-        `high_water_mark` is the (write_date, id) of the newest record seen; store it (see
-        `commit_high_water_mark`) once the page is processed.
+        - no since, no cursor: everything, paged by id (`id > last`, ordered by id; no offset);
+          for backfills and reconciliation.
+        - since = a high-water mark (apps/connectors/odoo/cursors.py; a bare "YYYY-MM-DD
+          HH:MM:SS" works): records changed since, ordered by (write_date, id), archived ones
+          included, read from `write_date >= mark` with the mark's already-seen records dropped.
+        - cursor = the previous page's `next_cursor`: the next page of the same pull.
+        `high_water_mark` is where this page ends: store it once the page's records are safely
+        recorded (`commit_high_water_mark`); the next pull starts there.
         """
         spec = self._spec(domain)
         if not spec.pull_fields:
             raise PermanentError(f"Cannot pull {domain} from Odoo", code="unsupported_domain")
         limit = max(1, min(int(limit or DEFAULT_PAGE_SIZE), 5000))
         ctx = PushContext(self)
-        fields_wanted = ctx.available_fields(spec.model, [*spec.pull_fields, "write_date"])
-        fields_wanted = list(dict.fromkeys(fields_wanted))
-        mode, mark_date, mark_id = self._position(since=since, cursor=cursor)
+        fields_wanted = list(
+            dict.fromkeys(
+                ctx.available_fields(spec.model, [*spec.pull_fields_for(ctx), "write_date"])
+            )
+        )
+        mode, last_id, mark, continuing = self._position(since=since, cursor=cursor)
         base = list(spec.pull_domain)
         if mode == "id":
-            search_domain = [*base, ("id", ">", mark_id)]
-            order = "id asc"
-        else:
-            overlap = float(self.options.get("pull_overlap_seconds") or 0)
-            if cursor is None and overlap > 0:
-                # Odoo stamps write_date at transaction start: a long transaction can commit
-                # rows older than the mark after we read past it. Re-read a window; the
-                # records' idempotency keys make the re-read duplicates harmless.
-                search_domain = [*base, ("write_date", ">=", _shift(mark_date, -overlap))]
-            else:
-                search_domain = [
-                    *base,
-                    "|",
-                    ("write_date", ">", mark_date),
-                    "&",
-                    ("write_date", "=", mark_date),
-                    ("id", ">", mark_id),
-                ]
-            order = "write_date asc, id asc"
-        rows = ctx.search_read(
-            spec.model, search_domain, fields_wanted, limit=limit, order=order, archived=True
-        )
-        related = spec.pull_related(ctx, rows)
-        records = [self._canonical(spec, row, related) for row in rows]
-        next_cursor = None
-        if len(rows) == limit:
-            last = rows[-1]
-            next_cursor = (
-                f"id:{last['id']}"
-                if mode == "id"
-                else f"wd:{high_water_mark_format(last.get('write_date'), last['id'])}"
+            rows = ctx.search_read(
+                spec.model,
+                [*base, ("id", ">", last_id)],
+                fields_wanted,
+                limit=limit,
+                order="id asc",
+                archived=True,
             )
-        newest = max(((str(r.get("write_date") or ""), r["id"]) for r in rows), default=None)
-        if newest is not None:
-            high_water_mark = high_water_mark_format(*newest)
-        elif mode == "wd":
-            high_water_mark = high_water_mark_format(mark_date, mark_id)
+            delivered = rows
+            page_mark = None
+            for row in rows:
+                row_mark = Mark(_second(row), {row["id"]: _digest(row)})
+                page_mark = row_mark if page_mark is None else page_mark.merged(row_mark)
+            next_cursor = f"id:{rows[-1]['id']}" if len(rows) == limit else None
+            high_water_mark = page_mark.format() if page_mark else None
         else:
-            high_water_mark = None
+            assert mark is not None
+            start = mark.write_date
+            search_domain = [*base]
+            overlap = float(self.options.get("pull_overlap_seconds") or 0)
+            if not continuing and overlap > 0:
+                # Odoo stamps write_date at transaction start: a long transaction can commit
+                # rows dated before the mark after we read past it. Re-read a window; its
+                # records come again with the same idempotency keys (deduplicated downstream).
+                start = _shift(start, -overlap)
+            search_domain.append(("write_date", ">=", start))
+            if continuing and mark.seen:
+                search_domain.append(("id", "not in", sorted(mark.seen)))
+            rows = ctx.search_read(
+                spec.model,
+                search_domain,
+                fields_wanted,
+                limit=limit,
+                order="write_date asc, id asc",
+                archived=True,
+            )
+            delivered = []
+            page_mark = mark
+            for row in rows:
+                second, digest = _second(row), _digest(row)
+                # Already delivered from this very second with this very content: skip. A
+                # record changed again within the second has a new digest and comes through.
+                if not (second == mark.write_date and mark.seen.get(row["id"]) == digest):
+                    delivered.append(row)
+                page_mark = page_mark.merged(Mark(second, {row["id"]: digest}))
+            next_cursor = f"wd:{page_mark.format(max_seen=None)}" if len(rows) == limit else None
+            high_water_mark = page_mark.format()
+        related = spec.pull_related(ctx, delivered)
+        records = [self._canonical(spec, row, related) for row in delivered]
         return PullPage(records=records, next_cursor=next_cursor, high_water_mark=high_water_mark)
 
     @staticmethod
-    def _position(*, since: str | None, cursor: str | None) -> tuple[str, str, int]:
+    def _position(*, since: str | None, cursor: str | None) -> tuple[str, int, Mark | None, bool]:
+        """(mode, last id, mark, continuing a pull) from since/cursor."""
         if cursor:
             kind, _, value = cursor.partition(":")
-            if kind == "id":
-                try:
-                    return "id", "", int(value)
-                except ValueError:
-                    pass
-            elif kind == "wd":
-                mark = high_water_mark_parse(value)
+            if kind == "id" and value.isdigit():
+                return "id", int(value), None, True
+            if kind == "wd":
+                mark = mark_parse(value)
                 if mark is not None:
-                    return "wd", mark[0], mark[1]
+                    return "wd", 0, mark, True
             raise PermanentError(f"Not an Odoo pull cursor: {cursor!r}", code="invalid_cursor")
         if since:
-            mark = high_water_mark_parse(since)
+            mark = mark_parse(since)
             if mark is None:
                 raise PermanentError(
-                    f"Not a high-water mark: {since!r} (expected 'YYYY-MM-DD HH:MM:SS|id')",
+                    f"Not a high-water mark: {since!r} (expected 'YYYY-MM-DD HH:MM:SS[|…]')",
                     code="invalid_cursor",
                 )
-            return "wd", mark[0], mark[1]
-        return "id", "", 0
+            return "wd", 0, mark, False
+        return "id", 0, None, False
 
     def _canonical(
         self, spec: DomainSpec, row: dict[str, Any], related: dict[str, Any]
     ) -> dict[str, Any]:
-        write_date = row.get("write_date") or ""
+        write_date = _second(row)
         return {
             "domain": spec.domain,
             "external_id": str(row["id"]),
             "odoo_model": spec.model,
             "write_date": from_odoo_datetime(write_date),
-            # Same record, same version → same key: re-reads (overlap, retried pages) dedupe.
-            "idempotency_key": f"odoo:{self.system.code}:{spec.model}:{row['id']}:{write_date}",
+            # Same record, same version → same key: re-reads (overlap, retried pages) dedupe;
+            # the digest tells apart two versions written within one second.
+            "idempotency_key": (
+                f"odoo:{self.system.code}:{spec.model}:{row['id']}:{write_date}:{_digest(row)}"
+            ),
             **spec.to_canonical(row, related),
         }
 
@@ -674,7 +692,12 @@ class OdooConnector(Connector):
         pull the first time). Pass each page's next_cursor back until it is None."""
         since = None
         if cursor is None:
-            since = sync_cursor_get(system=self.system, key=cursor_key(self._spec(domain).model))
+            # The first run starts at the epoch, still ordered by write_date: a record changed
+            # while it runs is read again later in the same run or the next, never skipped.
+            since = (
+                sync_cursor_get(system=self.system, key=cursor_key(self._spec(domain).model))
+                or EPOCH
+            )
         return self.pull(domain=domain, since=since, cursor=cursor, limit=limit)
 
     def commit_high_water_mark(self, *, domain: str, value: str | None) -> bool:
@@ -704,6 +727,16 @@ class OdooConnector(Connector):
                 break
             last = page[-1]
         return found
+
+
+def _second(row: dict[str, Any]) -> str:
+    return str(row.get("write_date") or EPOCH)[:19]
+
+
+def _digest(row: dict[str, Any]) -> str:
+    """A short digest of a record as read: tells two versions with one write_date apart."""
+    text = json.dumps(row, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:10]
 
 
 def _shift(odoo_datetime: str, seconds: float) -> str:

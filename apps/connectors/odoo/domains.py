@@ -14,12 +14,13 @@ natural keys are resolved in one search per kind for a whole batch.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from apps.connectors.errors import ConnectorError, PermanentError
+from apps.connectors.errors import ConnectorError, PermanentError, TransientError
 from apps.connectors.odoo.values import (
     analytic_distribution_from_odoo,
     from_odoo_date,
@@ -169,43 +170,61 @@ def _reference(
     return None
 
 
-def _distribution(ctx: PushContext, line: dict[str, Any]) -> dict[str, float] | None:
-    """analytic_distribution {"<account id>": percent} from a cost code, an account id, a list
-    of splits or a ready-made distribution (keys may be cost codes or account ids)."""
+def _distribution(
+    ctx: PushContext, line: dict[str, Any], *, project_account: int | None = None
+) -> dict[str, float] | None:
+    """analytic_distribution for a line (reference §3, analytic.mixin).
+
+    - `analytic_distribution`: given as Odoo wants it, keys = account ids ("12" or "12,15");
+    - `cost_codes`: [{"code", "percent"}] splits; `cost_code` / `analytic_account_id`: 100 %.
+    With a project account (the project's own analytic account, another plan) each key joins
+    both ids, "<project>,<cost code>", as Odoo 17+ does for one account per plan.
+    """
     if line.get("analytic_distribution"):
         result = {}
         for key, percent in dict(line["analytic_distribution"]).items():
-            key_text = str(key)
-            account_ids = []
-            for part in key_text.split(","):
-                part = part.strip()
-                account_ids.append(
-                    str(int(part)) if part.isdigit() else str(ctx.resolver.get("analytic", part))
+            parts = [part.strip() for part in str(key).split(",")]
+            if not all(part.isdigit() for part in parts):
+                raise PermanentError(
+                    f"analytic_distribution keys are Odoo analytic account ids, not {key!r} "
+                    "(use cost_codes for codes)",
+                    code="invalid_payload",
                 )
-            result[",".join(account_ids)] = to_odoo_number(percent, field="analytic percentage")
+            result[",".join(parts)] = to_odoo_number(percent, field="analytic percentage")
         return result
+    prefix = f"{project_account}," if project_account else ""
     if line.get("cost_codes"):
-        return {
-            str(ctx.resolver.get("analytic", split["code"])): to_odoo_number(
+        result = {}
+        for split in line["cost_codes"]:
+            account = ctx.resolver.get("analytic", split["code"])
+            result[f"{prefix}{account}"] = to_odoo_number(
                 split.get("percent", 100), field="cost code percentage"
             )
-            for split in line["cost_codes"]
-        }
+        return result
     account = _reference(
         ctx, line, id_key="analytic_account_id", ref_key="cost_code", kind="analytic"
     )
-    return {str(account): 100.0} if account else None
+    if account:
+        return {f"{prefix}{account}": 100.0}
+    return {str(project_account): 100.0} if project_account else None
+
+
+_ANALYTIC_KEYS = ("analytic_distribution", "cost_codes", "cost_code", "analytic_account_id")
+
+
+def _project_account(ctx: PushContext, payload: dict[str, Any]) -> int | None:
+    """The project's analytic account, by its code (= the project code) or id."""
+    return _reference(
+        ctx, payload, id_key="project_analytic_account_id", ref_key="project_code", kind="analytic"
+    )
 
 
 def _want_line_references(ctx: PushContext, line: dict[str, Any]) -> None:
     ctx.resolver.want("product", line.get("product_code"))
     ctx.resolver.want("analytic", line.get("cost_code"))
+    ctx.resolver.want("analytic", line.get("project_code"))
     for split in line.get("cost_codes") or []:
         ctx.resolver.want("analytic", split.get("code"))
-    for key in line.get("analytic_distribution") or {}:
-        for part in str(key).split(","):
-            if not part.strip().isdigit():
-                ctx.resolver.want("analytic", part.strip())
 
 
 class DomainSpec:
@@ -281,6 +300,10 @@ class DomainSpec:
                     item.odoo_id = row["id"]
                     item.found_by = "reference"
 
+    def create_custom(self, ctx: PushContext, items: list[PushItem]) -> list[PushItem]:
+        """Create records that need more than a plain `create`; return the ones left."""
+        return items
+
     def after_write(self, ctx: PushContext, items: list[PushItem]) -> None:
         """Business methods after create/update (confirm, post), batched where possible."""
 
@@ -303,6 +326,9 @@ class DomainSpec:
         return {key: value for key, value in row.items() if key != "id"}
 
     # --- pull --------------------------------------------------------------------------
+    def pull_fields_for(self, ctx: PushContext) -> list[str]:
+        return self.pull_fields
+
     def pull_related(
         self, ctx: PushContext, records: list[dict[str, Any]]
     ) -> dict[str, dict[int, Any]]:
@@ -561,23 +587,25 @@ class ProjectSpec(_PlanMixin, DomainSpec):
 
 # --- budget_line → budget.analytic + budget.line (Odoo 18+) ---------------------------------------
 class BudgetLineSpec(DomainSpec):
+    """A budget line is found again by (budget, its analytic accounts): Odoo 18 keeps one
+    column per analytic plan on budget.line (`account_id` for the project plan, `x_plan<id>_id`
+    for the others, analytic.plan.fields.mixin), so the cost code lands in its plan's column."""
+
     domain = "budget_line"
     model = "budget.line"
     budget_model = "budget.analytic"
     pull_fields = [
-        "budget_analytic_id", "account_id", "analytic_account_id", "budget_amount",
-        "achieved_amount", "committed_amount", "date_from", "date_to", "currency_id",
-        "write_date",
+        "budget_analytic_id", "account_id", "budget_amount", "achieved_amount",
+        "committed_amount", "date_from", "date_to", "currency_id", "write_date",
     ]  # fmt: skip
-
-    def account_field(self, ctx):
-        return ctx.field_name(self.model, ["account_id", "analytic_account_id"]) or "account_id"
 
     def references(self, ctx, payload):
         ctx.resolver.want("analytic", payload.get("cost_code"))
+        ctx.resolver.want("analytic", payload.get("project_code"))
 
     def prepare(self, ctx, items):
-        """Find or create the budgets (by name) the lines belong to: one search, one create."""
+        """Find or create the budgets (by name) the lines belong to: one search, one create;
+        then learn which budget.line column each analytic account goes to (one read)."""
         budgets: dict[str, dict[str, Any]] = {}
         for item in items:
             name = item.payload.get("budget")
@@ -588,65 +616,121 @@ class BudgetLineSpec(DomainSpec):
                 )
                 continue
             budgets.setdefault(str(name), item.payload)
-        if not budgets:
-            return
         known = ctx.batch_cache.setdefault("budget", {})
-        rows = ctx.search_read(
-            self.budget_model, [("name", "in", sorted(budgets))], ["name"], order="id"
-        )
-        for row in rows:
-            known.setdefault(row["name"], row["id"])
+        if budgets:
+            rows = ctx.search_read(
+                self.budget_model, [("name", "in", sorted(budgets))], ["name"], order="id"
+            )
+            for row in rows:
+                known.setdefault(row["name"], row["id"])
         missing = [name for name in sorted(budgets) if name not in known]
-        if missing:
-            vals_list = []
-            for name in missing:
-                payload = budgets[name]
-                vals = {"name": name}
-                if payload.get("date_from"):
-                    vals["date_from"] = to_odoo_date(payload["date_from"], field="date_from")
-                if payload.get("date_to"):
-                    vals["date_to"] = to_odoo_date(payload["date_to"], field="date_to")
-                vals_list.append(vals)
+        creatable = []
+        for name in missing:
+            payload = budgets[name]
+            if not (payload.get("date_from") and payload.get("date_to")):
+                for item in items:
+                    if item.payload.get("budget") == name:
+                        item.error = PermanentError(
+                            f"budget_line: Odoo has no budget {name!r}; give date_from and "
+                            "date_to to create it",
+                            code="unknown_reference",
+                        )
+                continue
+            creatable.append(name)
+        if creatable:
+            vals_list = [
+                {
+                    "name": name,
+                    "date_from": to_odoo_date(budgets[name]["date_from"], field="date_from"),
+                    "date_to": to_odoo_date(budgets[name]["date_to"], field="date_to"),
+                }
+                for name in creatable
+            ]
             ids = ctx.call(self.budget_model, "create", [vals_list], records=len(vals_list))
-            for name, budget_id in zip(missing, ids, strict=True):
+            for name, budget_id in zip(creatable, ids, strict=True):
                 known[name] = budget_id
+        accounts = set()
+        for item in items:
+            if not item.ok:
+                continue
+            try:
+                accounts.update(self._accounts(ctx, item.payload))
+            except PermanentError as exc:
+                item.error = exc
+        self._columns(ctx, sorted(accounts))
 
-    def _key(self, ctx, payload) -> tuple[int, int]:
-        budget_id = ctx.batch_cache["budget"][str(payload["budget"])]
-        account = _reference(
+    def _accounts(self, ctx, payload) -> list[int]:
+        cost = _reference(
             ctx, payload, id_key="analytic_account_id", ref_key="cost_code", kind="analytic"
         )
-        if not account:
+        if not cost:
             raise PermanentError(
                 "budget_line: `cost_code` or `analytic_account_id` is required",
                 code="invalid_payload",
             )
-        return budget_id, account
+        project = _project_account(ctx, payload)
+        return [project, cost] if project else [cost]
+
+    def _columns(self, ctx, account_ids: list[int]) -> dict[int, str]:
+        line_fields = ctx.fields(self.model)
+        columns = ctx.shared_cache.setdefault("budget_line_column", {})
+        missing = [a for a in account_ids if a not in columns]
+        if missing:
+            wanted = ctx.available_fields("account.analytic.account", ["plan_id", "root_plan_id"])
+            for row in ctx.read("account.analytic.account", missing, wanted):
+                plan = many2one_id(row.get("root_plan_id")) or many2one_id(row.get("plan_id"))
+                column = f"x_plan{plan}_id"
+                columns[row["id"]] = column if column in line_fields else "account_id"
+        return {a: columns[a] for a in account_ids if a in columns}
+
+    def _key(self, ctx, payload) -> tuple[int, dict[str, int]]:
+        budget_id = ctx.batch_cache["budget"][str(payload["budget"])]
+        accounts = self._accounts(ctx, payload)
+        columns = self._columns(ctx, accounts)
+        by_column: dict[str, int] = {}
+        for account in accounts:
+            column = columns.get(account)
+            if column is None:
+                raise PermanentError(
+                    f"budget_line: analytic account {account} does not exist in Odoo",
+                    code="unknown_reference",
+                )
+            if column in by_column:
+                raise PermanentError(
+                    f"budget_line: analytic accounts {by_column[column]} and {account} belong "
+                    "to the same plan; a budget line takes one account per plan",
+                    code="invalid_payload",
+                )
+            by_column[column] = account
+        return budget_id, by_column
 
     def find(self, ctx, items):
-        account_field = self.account_field(ctx)
-        by_key: dict[str, list[PushItem]] = defaultdict(list)
+        keyed: list[tuple[PushItem, int, dict[str, int]]] = []
         for item in items:
             try:
-                budget_id, account = self._key(ctx, item.payload)
+                budget_id, by_column = self._key(ctx, item.payload)
             except PermanentError as exc:
                 item.error = exc
                 continue
-            by_key[f"{budget_id}:{account}"].append(item)
-        if not by_key:
+            keyed.append((item, budget_id, by_column))
+        if not keyed:
             return
-        budget_ids = sorted({int(k.split(":")[0]) for k in by_key})
+        all_columns = sorted({column for _, _, by_column in keyed for column in by_column})
+        by_key: dict[str, list[PushItem]] = defaultdict(list)
+        for item, budget_id, by_column in keyed:
+            by_key[f"{budget_id}:{[by_column.get(c) for c in all_columns]}"].append(item)
         rows = ctx.search_read(
             self.model,
-            [("budget_analytic_id", "in", budget_ids)],
-            ["budget_analytic_id", account_field],
+            [("budget_analytic_id", "in", sorted({b for _, b, _ in keyed}))],
+            ["budget_analytic_id", *all_columns],
             order="id",
         )
         self._assign_found(
             rows,
             by_key,
             key_of=lambda row: (
-                f"{many2one_id(row['budget_analytic_id'])}:{many2one_id(row[account_field])}"
+                f"{many2one_id(row['budget_analytic_id'])}:"
+                f"{[many2one_id(row.get(c)) for c in all_columns]}"
             ),
         )
 
@@ -657,12 +741,9 @@ class BudgetLineSpec(DomainSpec):
             )
         }
         if create:
-            budget_id, account = self._key(ctx, payload)
+            budget_id, by_column = self._key(ctx, payload)
             vals["budget_analytic_id"] = budget_id
-            vals[self.account_field(ctx)] = account
-        for key in ("date_from", "date_to"):
-            if payload.get(key) and ctx.has_field(self.model, key):
-                vals[key] = to_odoo_date(payload[key], field=key)
+            vals.update(by_column)
         return vals
 
     def describe_fields(self):
@@ -674,13 +755,44 @@ class BudgetLineSpec(DomainSpec):
             "budget_id": many2one_id(row.get("budget_analytic_id")),
         }
 
+    def plan_columns(self, ctx) -> list[str]:
+        return sorted(name for name in ctx.fields(self.model) if _PLAN_COLUMN.match(name))
+
+    def pull_fields_for(self, ctx):
+        return [*self.pull_fields, *self.plan_columns(ctx)]
+
+    def pull_related(self, ctx, records):
+        plan_columns = self.plan_columns(ctx)
+        account_ids = sorted(
+            {
+                many2one_id(record.get(column))
+                for record in records
+                for column in ["account_id", *plan_columns]
+            }
+            - {None}
+        )
+        accounts = {
+            row["id"]: row
+            for row in ctx.read("account.analytic.account", account_ids, ["code", "name"])
+        }
+        return {"accounts": accounts, "plan_columns": plan_columns}
+
     def to_canonical(self, record, related):
-        account = record.get("account_id") or record.get("analytic_account_id")
+        accounts = related.get("accounts", {})
+        project = accounts.get(many2one_id(record.get("account_id")), {})
+        cost_codes = [
+            accounts.get(many2one_id(record.get(column)), {})
+            for column in related.get("plan_columns", [])
+            if many2one_id(record.get(column))
+        ]
+        cost = cost_codes[0] if cost_codes else {}
         return {
             "budget": many2one_name(record.get("budget_analytic_id")),
             "budget_id": many2one_id(record.get("budget_analytic_id")),
-            "analytic_account_id": many2one_id(account),
-            "analytic_account": many2one_name(account),
+            "project_code": from_odoo_text(project.get("code")),
+            "project_analytic_account_id": many2one_id(record.get("account_id")),
+            "cost_code": from_odoo_text(cost.get("code")),
+            "analytic_account_id": cost.get("id"),
             "amount": from_odoo_money(record.get("budget_amount")),
             "achieved": from_odoo_money(record.get("achieved_amount")),
             "committed": from_odoo_money(record.get("committed_amount")),
@@ -688,6 +800,9 @@ class BudgetLineSpec(DomainSpec):
             "date_from": from_odoo_date(record.get("date_from")),
             "date_to": from_odoo_date(record.get("date_to")),
         }
+
+
+_PLAN_COLUMN = re.compile(r"^x_plan\d+_id$")
 
 
 # --- commitment → purchase.order (+ lines, + confirmation) ----------------------------------------
@@ -710,10 +825,13 @@ class CommitmentSpec(DomainSpec):
     def references(self, ctx, payload):
         ctx.resolver.want("partner", payload.get("vendor_ref"))
         ctx.resolver.want("currency", payload.get("currency"))
+        ctx.resolver.want("analytic", payload.get("project_code"))
         for line in payload.get("lines") or []:
             _want_line_references(ctx, line)
 
-    def line_vals(self, ctx, line: dict[str, Any], position: int) -> dict[str, Any]:
+    def line_vals(
+        self, ctx, line: dict[str, Any], position: int, project_account: int | None = None
+    ) -> dict[str, Any]:
         where = f"commitment line {position}"
         product = _reference(ctx, line, id_key="product_id", ref_key="product_code", kind="product")
         vals: dict[str, Any] = {}
@@ -730,13 +848,16 @@ class CommitmentSpec(DomainSpec):
             vals["date_planned"] = to_odoo_datetime(
                 line["planned_date"], field=f"{where}: planned_date"
             )
-        distribution = _distribution(ctx, line)
+        distribution = _distribution(
+            ctx, line, project_account=_project_account(ctx, line) or project_account
+        )
         if distribution:
             vals["analytic_distribution"] = distribution
         return vals
 
     def vals(self, ctx, payload, *, create):
         vals: dict[str, Any] = {}
+        project_account = _project_account(ctx, payload)
         if create:
             vals["origin"] = str(_required(payload, "number", domain=self.domain))
             lines = _required(payload, "lines", domain=self.domain)
@@ -744,7 +865,7 @@ class CommitmentSpec(DomainSpec):
                 raise PermanentError("commitment: `lines` must be a list", code="invalid_payload")
             order_lines = []
             for position, line in enumerate(lines, start=1):
-                line_vals = self.line_vals(ctx, line, position)
+                line_vals = self.line_vals(ctx, line, position, project_account)
                 for key in ("quantity", "unit_price"):
                     if key not in line:
                         raise PermanentError(
@@ -780,7 +901,7 @@ class CommitmentSpec(DomainSpec):
             # are never removed implicitly (a confirmed PO line may already be received).
             commands = []
             for position, line in enumerate(payload["lines"], start=1):
-                line_vals = self.line_vals(ctx, line, position)
+                line_vals = self.line_vals(ctx, line, position, project_account)
                 line_id = line.get("purchase_line_id")
                 commands.append([1, int(line_id), line_vals] if line_id else [0, 0, line_vals])
             vals["order_line"] = commands
@@ -1169,6 +1290,7 @@ class InvoiceSpec(DomainSpec):
     def references(self, ctx, payload):
         ctx.resolver.want("partner", payload.get("vendor_ref"))
         ctx.resolver.want("currency", payload.get("currency"))
+        ctx.resolver.want("analytic", payload.get("project_code"))
         _want_purchase_order(ctx, payload)
         for line in payload.get("lines") or []:
             _want_line_references(ctx, line)
@@ -1233,7 +1355,7 @@ class InvoiceSpec(DomainSpec):
             code="invalid_payload",
         )
 
-    def line_vals(self, ctx, line, position, po_lines) -> dict[str, Any]:
+    def line_vals(self, ctx, line, position, po_lines, project_account=None) -> dict[str, Any]:
         where = f"invoice line {position}"
         product = _reference(ctx, line, id_key="product_id", ref_key="product_code", kind="product")
         po_line = _match_purchase_line(line, product, po_lines, where=where)
@@ -1262,11 +1384,16 @@ class InvoiceSpec(DomainSpec):
             vals["price_unit"] = po_line["price_unit"]
         else:
             raise PermanentError(f"{where}: `unit_price` is required", code="invalid_payload")
-        distribution = _distribution(ctx, line)
-        if distribution:
-            vals["analytic_distribution"] = distribution
-        elif po_line and po_line.get("analytic_distribution"):
+        explicit = any(key in line for key in _ANALYTIC_KEYS)
+        if not explicit and po_line and po_line.get("analytic_distribution"):
+            # The bill line books where the order line booked, unless told otherwise.
             vals["analytic_distribution"] = po_line["analytic_distribution"]
+        else:
+            distribution = _distribution(
+                ctx, line, project_account=_project_account(ctx, line) or project_account
+            )
+            if distribution:
+                vals["analytic_distribution"] = distribution
         return vals
 
     def vals(self, ctx, payload, *, create):
@@ -1279,7 +1406,11 @@ class InvoiceSpec(DomainSpec):
             vals["partner_id"] = self._partner(ctx, payload)
             lines = _required(payload, "lines", domain=self.domain)
             vals["invoice_line_ids"] = [
-                [0, 0, self.line_vals(ctx, line, position, po_lines)]
+                [
+                    0,
+                    0,
+                    self.line_vals(ctx, line, position, po_lines, _project_account(ctx, payload)),
+                ]
                 for position, line in enumerate(lines, start=1)
             ]
             if order_id:
@@ -1412,24 +1543,63 @@ class PaymentSpec(DomainSpec):
         ctx.resolver.want("currency", payload.get("currency"))
         ctx.resolver.want("journal", payload.get("journal_code"))
 
+    def prepare(self, ctx, items):
+        """Resolve the bills a payment settles (`invoice_ids`, or `invoice_numbers` = the
+        vendor's bill numbers) in one search."""
+        wanted: dict[str, list[PushItem]] = defaultdict(list)
+        for item in items:
+            for number in item.payload.get("invoice_numbers") or []:
+                wanted[str(number)].append(item)
+        if not wanted:
+            return
+        rows = ctx.search_read(
+            "account.move",
+            [("ref", "in", sorted(wanted)), ("move_type", "in", ["in_invoice", "in_refund"])],
+            ["ref", "partner_id", "state"],
+            order="id",
+        )
+        bills = ctx.batch_cache.setdefault("bills_by_ref", defaultdict(list))
+        for row in rows:
+            if row.get("state") != "cancel":
+                bills[(str(row["ref"]), many2one_id(row["partner_id"]))].append(row["id"])
+
+    def bills(self, ctx, payload) -> list[int]:
+        ids = [int(i) for i in payload.get("invoice_ids") or []]
+        numbers = payload.get("invoice_numbers") or []
+        if numbers:
+            partner = self._partner(ctx, payload)
+            found = ctx.batch_cache.get("bills_by_ref", {})
+            for number in numbers:
+                matches = found.get((str(number), partner), [])
+                if len(matches) != 1:
+                    raise PermanentError(
+                        f"payment: {'no' if not matches else 'more than one'} open vendor "
+                        f"bill {number!r} for vendor {partner} in Odoo",
+                        code="unknown_reference" if not matches else "ambiguous_reference",
+                    )
+                ids.append(matches[0])
+        return ids
+
+    def _partner(self, ctx, payload) -> int:
+        partner = _reference(ctx, payload, id_key="vendor_id", ref_key="vendor_ref", kind="partner")
+        if not partner:
+            raise PermanentError(
+                "payment: `vendor_id` or `vendor_ref` is required", code="invalid_payload"
+            )
+        return partner
+
     def vals(self, ctx, payload, *, create):
         vals: dict[str, Any] = {}
         if create:
             vals["payment_type"] = "outbound"
             vals["partner_type"] = "supplier"
             vals[self.memo_field(ctx)] = str(_required(payload, "reference", domain=self.domain))
-            partner = _reference(
-                ctx, payload, id_key="vendor_id", ref_key="vendor_ref", kind="partner"
-            )
-            if not partner:
-                raise PermanentError(
-                    "payment: `vendor_id` or `vendor_ref` is required", code="invalid_payload"
+            vals["partner_id"] = self._partner(ctx, payload)
+            if not self.bills(ctx, payload):  # the register wizard defaults to the amount due
+                vals["amount"] = to_odoo_number(
+                    _required(payload, "amount", domain=self.domain), field="amount"
                 )
-            vals["partner_id"] = partner
-            vals["amount"] = to_odoo_number(
-                _required(payload, "amount", domain=self.domain), field="amount"
-            )
-        elif "amount" in payload:
+        if not create and "amount" in payload or create and payload.get("amount") is not None:
             vals["amount"] = to_odoo_number(payload["amount"], field="amount")
         if payload.get("currency"):
             vals["currency_id"] = ctx.resolver.get("currency", payload["currency"])
@@ -1438,6 +1608,55 @@ class PaymentSpec(DomainSpec):
         if payload.get("journal_code"):
             vals["journal_id"] = ctx.resolver.get("journal", payload["journal_code"])
         return vals
+
+    def create_custom(self, ctx, items):
+        """Payments of bills go through Odoo's register wizard (account.payment.register with
+        active_ids), which creates, posts and reconciles the payment as a user would; the
+        memo carries our reference so a retry finds it."""
+        plain = []
+        memo = self.memo_field(ctx)
+        for item in items:
+            bills = self.bills(ctx, item.payload)
+            if not bills:
+                plain.append(item)
+                continue
+            context = {"active_model": "account.move", "active_ids": bills}
+            wizard = {"communication": item.vals[memo], "group_payment": True}
+            if "amount" in item.vals:
+                wizard["amount"] = item.vals["amount"]
+            if "date" in item.vals:
+                wizard["payment_date"] = item.vals["date"]
+            for key in ("journal_id", "currency_id"):
+                if key in item.vals:
+                    wizard[key] = item.vals[key]
+            try:
+                wizard_ids = ctx.call(
+                    "account.payment.register", "create", [[wizard]], records=1, context=context
+                )
+                ctx.call(
+                    "account.payment.register",
+                    "action_create_payments",
+                    [wizard_ids],
+                    context=context,
+                )
+            except PermanentError as exc:
+                item.error = exc
+                continue
+            found = ctx.search_read(
+                self.model,
+                [(memo, "=", item.vals[memo]), ("partner_type", "=", "supplier")],
+                ["id"],
+                order="id desc",
+                limit=1,
+            )
+            if not found:
+                raise TransientError(
+                    f"Odoo registered the payment {item.vals[memo]!r} but it cannot be found",
+                    code="invalid_response",
+                )
+            item.odoo_id = found[0]["id"]
+            item.created = True
+        return plain
 
     def after_write(self, ctx, items):
         wanted = [item for item in items if item.payload.get("post", True)]

@@ -92,7 +92,10 @@ def from_odoo_money(value: Any) -> str | None:
 def from_odoo_quantity(value: Any) -> str | None:
     if value is False or value is None:
         return None
-    return str(Decimal(repr(float(value))).normalize()) if value else "0"
+    if not value:
+        return "0"
+    # normalize() drops trailing zeros; format "f" keeps 10 as "10", never "1E+1".
+    return format(Decimal(repr(float(value))).normalize(), "f")
 
 
 def from_odoo_text(value: Any) -> str:

@@ -345,6 +345,10 @@ COST_CODE_KEYS = ("cost_code",)
 VENDOR_KEYS = ("vendor_ref", "vendor_code", "vendor")
 UNIT_KEYS = ("unit", "uom")
 PROJECT_KEYS = ("project_ref", "project_code", "project")
+UPSERT_OPERATIONS = frozenset(
+    {"", "event", "create", "created", "update", "updated", "upsert", "changed", "import", "sync"}
+)
+ARCHIVE_OPERATIONS = frozenset({"delete", "deleted", "archive", "archived", "removed"})
 
 
 class DomainHandler:
@@ -477,7 +481,13 @@ class DomainHandler:
         return None  # the sync policies decide
 
     def outbound_operation(self, ctx: ProcessingContext) -> str:
-        return ctx.operation if ctx.operation not in ("", "event") else "upsert"
+        """Platform event verbs become connector operations ("updated" → "upsert")."""
+        operation = (ctx.operation or "").lower()
+        if operation in UPSERT_OPERATIONS:
+            return "upsert"
+        if operation in ARCHIVE_OPERATIONS:
+            return "archive"
+        return operation
 
     def outbound_payload(self, ctx: ProcessingContext, target) -> dict:
         """The canonical values, with cost codes / vendors / units in the target's terms."""

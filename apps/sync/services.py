@@ -151,6 +151,21 @@ def sor_rule_save(
     )
 
 
+def sor_rules_seed() -> int:
+    """Create the default SoR rules that are missing (idempotent); returns how many."""
+    from apps.sync.defaults import DEFAULT_SOR_RULES
+
+    created = 0
+    for domain, field_name, kind, policy, note in DEFAULT_SOR_RULES:
+        _, was_created = SystemOfRecordRule.objects.get_or_create(
+            domain=domain,
+            field=field_name,
+            defaults={"authority_kind": kind, "conflict_policy": policy, "note": note},
+        )
+        created += int(was_created)
+    return created
+
+
 # --- sync policies ------------------------------------------------------------------------------
 
 

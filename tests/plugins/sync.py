@@ -77,3 +77,36 @@ def run_pipeline(db):
         return [by_id[t.pk] for t in transactions]
 
     return run
+
+
+@pytest.fixture
+def test_connector(db):
+    """The in-process "sync-test" connector (tests/sync/connector.py), reset, and a System
+    `target` that delivers through it. Yields the connector class (script, records, call_log)."""
+    from tests.sync.connector import SyncTestConnector
+
+    SyncTestConnector.reset()
+    SyncTestConnector.target = _system("target", "odoo", "sync-test", rate_limit_per_minute=0)
+    yield SyncTestConnector
+    SyncTestConnector.reset()
+
+
+@pytest.fixture
+def make_outbound(db):
+    """make_outbound(system, subject_id, payload, domain="vendor", operation="upsert")."""
+    from apps.ledger.services import transaction_create_outbound
+
+    def make(system, subject_id, payload, domain="vendor", operation="upsert", **kwargs):
+        return transaction_create_outbound(
+            parent=None,
+            system=system,
+            domain=domain,
+            operation=operation,
+            payload=payload,
+            idempotency_key=uuid.uuid4().hex,
+            subject_domain=domain,
+            subject_id=subject_id,
+            **kwargs,
+        )
+
+    return make

@@ -7,7 +7,6 @@ from apps.exceptions.models import ExceptionItem
 from apps.ledger.models import Transaction, TransactionEvent
 from apps.procurement.models import Vendor
 from apps.projects.models import CostCode, Project
-from apps.sync import handlers
 from apps.sync.errors import ControlHold, TransientProcessingError
 from apps.sync.handlers import ApplyResult, DomainHandler, register_control, register_handler
 from apps.sync.models import CanonicalRecord, TransactionOverride
@@ -22,18 +21,6 @@ def _transitions(tx):
         .order_by("id")
         .values_list("to_status", flat=True)
     )
-
-
-@pytest.fixture
-def temporary_registry():
-    """Tests may register handlers/controls; the registry is restored afterwards."""
-    saved_handlers = dict(handlers._HANDLERS)
-    saved_controls = {k: list(v) for k, v in handlers._CONTROLS.items()}
-    yield
-    handlers._HANDLERS.clear()
-    handlers._HANDLERS.update(saved_handlers)
-    handlers._CONTROLS.clear()
-    handlers._CONTROLS.update(saved_controls)
 
 
 def test_vendor_from_its_system_of_record_is_applied_with_every_stage_recorded(
@@ -60,13 +47,17 @@ def test_generic_envelope_data_is_unwrapped_and_project_resolved(
 ):
     tx = make_inbound(
         sync_systems.p6,
-        "activity",
-        {"type": "activity.updated", "project": "SCH-001", "data": {"id": "A100", "name": "Pour"}},
+        "site_diary",
+        {
+            "type": "site_diary.updated",
+            "project": "SCH-001",
+            "data": {"id": "A100", "text": "Pour"},
+        },
     )
     (tx,) = run_pipeline(tx)
     assert tx.status == "delivered"
     assert tx.project_id == school.pk
-    assert CanonicalRecord.objects.get(domain="activity", canonical_id="A100").project == school
+    assert CanonicalRecord.objects.get(domain="site_diary", canonical_id="A100").project == school
 
 
 def test_invalid_message_fails_with_a_schema_exception_naming_the_fields(
@@ -90,14 +81,20 @@ def test_unsupported_schema_version_is_refused(sync_systems, make_inbound, run_p
 
 
 def test_sor_ignore_records_the_write_as_ignored_without_an_item(
-    sync_systems, make_inbound, run_pipeline
+    sync_systems, make_inbound, run_pipeline, ada
 ):
-    tx = make_inbound(sync_systems.odoo, "milestone", {"id": "M1", "finish": "2026-05-01"})
+    sor_rule_save(
+        actor=ada, domain="lookahead", authority_kind="scheduling", conflict_policy="ignore"
+    )
+    tx = make_inbound(sync_systems.odoo, "lookahead", {"id": "M1", "finish": "2026-05-01"})
     (tx,) = run_pipeline(tx)
     assert tx.status == "ignored"
     assert "not the system of record" in tx.last_error_message
     assert not ExceptionItem.objects.exists()
-    assert not CanonicalRecord.objects.filter(domain="milestone").exists()
+    assert not CanonicalRecord.objects.filter(domain="lookahead").exists()
+    from_owner = make_inbound(sync_systems.p6, "lookahead", {"id": "M1", "finish": "2026-05-02"})
+    (from_owner,) = run_pipeline(from_owner)
+    assert from_owner.status == "delivered"
 
 
 def test_sor_flag_holds_and_an_accepted_override_lets_it_through(
@@ -145,14 +142,23 @@ def handlers_rule(domain):
     return SystemOfRecordRule.objects.get(domain=domain, field="")
 
 
-def test_field_rule_drops_fields_owned_elsewhere(sync_systems, make_inbound, run_pipeline):
+def test_field_rule_drops_fields_owned_elsewhere(sync_systems, make_inbound, run_pipeline, ada):
+    sor_rule_save(
+        actor=ada,
+        domain="drawing",
+        field="status",
+        authority_kind="document_control",
+        conflict_policy="ignore",
+    )
     tx = make_inbound(
-        sync_systems.odoo, "document", {"id": "DOC-1", "title": "GA plan", "status": "S4"}
+        sync_systems.odoo, "drawing", {"id": "DOC-1", "title": "GA plan", "status": "S4"}
     )
     (tx,) = run_pipeline(tx)
     assert tx.status == "delivered"
-    record = CanonicalRecord.objects.get(domain="document", canonical_id="DOC-1")
+    record = CanonicalRecord.objects.get(domain="drawing", canonical_id="DOC-1")
     assert "status" not in record.data and record.data["title"] == "GA plan"
+    mapped = TransactionEvent.objects.get(transaction_id=tx.pk, to_status="mapped")
+    assert mapped.detail["sor_ignored_fields"] == ["status"]
 
 
 def test_unknown_project_reference_holds_and_groups_repeats(
@@ -260,7 +266,7 @@ def test_in_order_updates_are_all_applied(sync_systems, make_inbound, run_pipeli
 def test_control_hook_holds_with_its_category(
     sync_systems, make_inbound, run_pipeline, temporary_registry
 ):
-    @register_control("invoice")
+    @register_control("claimlet")
     def budget_check(ctx):
         if ctx.canonical.get("amount") and int(ctx.canonical["amount"]) > 1000:
             raise ControlHold(
@@ -269,22 +275,17 @@ def test_control_hook_holds_with_its_category(
                 trace_key=f"budget:{ctx.subject_id}",
             )
 
-    sor_rule_save(
-        actor=None,
-        domain="invoice",
-        authority_kind="estimating",
-        conflict_policy="accept",
-        rule=handlers_rule("invoice"),
-    )
     tx = make_inbound(
-        sync_systems.estimating, "invoice", {"number": "INV-1", "amount": "1500", "currency": "EUR"}
+        sync_systems.estimating,
+        "claimlet",
+        {"number": "INV-1", "amount": "1500", "currency": "EUR"},
     )
     (tx,) = run_pipeline(tx)
     assert tx.status == "held"
     item = ExceptionItem.objects.get()
     assert (item.category, item.trace_key) == ("budget_exceeded", "budget:INV-1")
     assert str(item.amount_at_risk) == "1500.00" and item.currency == "EUR"
-    assert not CanonicalRecord.objects.filter(domain="invoice").exists()
+    assert not CanonicalRecord.objects.filter(domain="claimlet").exists()
 
 
 def test_registered_handler_replaces_generic(

@@ -5,6 +5,7 @@ from apps.core.errors import ApplicationError, PermissionDeniedError
 from apps.exceptions.models import ExceptionItem
 from apps.ledger.models import Transaction, TransactionEvent
 from apps.sync.choices import JobStatus, ReplayRequestStatus
+from apps.sync.handlers import DomainHandler, register_handler
 from apps.sync.models import JobLogLine, ReplayRequest
 from apps.sync.replay import (
     mapping_fix_and_replay,
@@ -16,6 +17,7 @@ from apps.sync.replay import (
     transaction_replay_one,
 )
 from apps.sync.selectors import mapping_lookup
+from apps.sync.services import sor_rule_save
 
 pytestmark = pytest.mark.django_db
 
@@ -109,13 +111,26 @@ def test_replay_needs_a_reason_and_a_transaction_at_rest(sync_systems, make_inbo
     assert err.value.code == "not_replayable"
 
 
+@pytest.fixture
+def money_domain(temporary_registry):
+    """A money domain owned by Odoo (flag writes from others), with a financial handler."""
+
+    @register_handler("fee")
+    class FeeHandler(DomainHandler):
+        financial = True
+        subject_keys = ("number",)
+
+    sor_rule_save(actor=None, domain="fee", authority_kind="odoo", conflict_policy="flag")
+    return "fee"
+
+
 def test_overridden_financial_transaction_needs_a_second_person_to_replay(
-    sync_systems, make_inbound, run_pipeline, ada, fiona, alice
+    sync_systems, make_inbound, run_pipeline, ada, fiona, alice, money_domain
 ):
     (tx,) = run_pipeline(
-        make_inbound(sync_systems.procore, "invoice", {"number": "INV-9", "amount": "100.00"})
+        make_inbound(sync_systems.procore, money_domain, {"number": "F-9", "amount": "100.00"})
     )
-    assert tx.status == "held"  # Odoo owns invoices: flagged
+    assert tx.status == "held"  # Odoo owns fees: flagged
     transaction_override_accept(transaction=tx, actor=fiona, stage="sor", reason="checked")
     (tx,) = run_pipeline(tx)
     assert tx.status == "delivered"
@@ -136,11 +151,12 @@ def test_overridden_financial_transaction_needs_a_second_person_to_replay(
 
 
 def test_payload_correction_of_money_transaction_needs_second_person(
-    sync_systems, make_inbound, run_pipeline, fiona, alice
+    sync_systems, make_inbound, run_pipeline, fiona, alice, money_domain
 ):
-    (tx,) = run_pipeline(make_inbound(sync_systems.odoo, "payment", {"ref": "PAY-1", "amount": 5}))
+    (tx,) = run_pipeline(make_inbound(sync_systems.odoo, money_domain, {"number": "F-1"}))
+    assert tx.status == "delivered"
     request = transaction_replay_one(
-        transaction=tx, actor=fiona, reason="fix amount", payload_override={"ref": "PAY-1"}
+        transaction=tx, actor=fiona, reason="fix amount", payload_override={"number": "F-1"}
     )
     assert isinstance(request, ReplayRequest)
     with pytest.raises(ApplicationError):

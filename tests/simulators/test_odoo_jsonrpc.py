@@ -331,3 +331,60 @@ def test_unknown_route_is_a_404_page(http):
     response = http.post("/nowhere", json={})
     assert response.status_code == 404
     assert "Not Found" in response.text
+
+
+def test_load_imports_rows_and_updates_them_by_external_id(rpc, odoo_sim):
+    fields = ["id", "name", "ref", "country_id/id", "supplier_rank"]
+    rows = [
+        ["hub_vendor_1", "Load One GmbH", "L-1", "base.de", 1],
+        ["hub_vendor_2", "Load Two BV", "L-2", "base.nl", 1],
+    ]
+    first = rpc.ok("res.partner", "load", [fields, rows])
+    assert first["messages"] == [] and len(first["ids"]) == 2
+    rows[0][1] = "Load One Renamed GmbH"
+    second = rpc.ok("res.partner", "load", [fields, rows])
+    assert second["ids"] == first["ids"]
+    [row] = rpc.ok("res.partner", "read", [first["ids"][:1], ["name", "country_id"]])
+    assert row["name"] == "Load One Renamed GmbH" and row["country_id"][1] == "Germany"
+    assert odoo_sim.stats()["created"]["res.partner"] == 2
+    bad = rpc.ok("res.partner", "load", [["id", "name", "country_id"], [["x1", "A", "Atlantis"]]])
+    assert bad["ids"] is False and "Atlantis" in bad["messages"][0]["message"]
+    assert rpc.ok("res.partner", "search", [[["name", "=", "A"]]]) == []
+
+
+def test_formatted_read_group_and_has_access(rpc):
+    groups = rpc.ok(
+        "purchase.order.line",
+        "formatted_read_group",
+        [[], ["order_id"], ["price_subtotal:sum", "product_qty:max"]],
+    )
+    by_order = {g["order_id"][1]: g for g in groups}
+    assert by_order["P00002"]["__count"] == 2
+    assert by_order["P00002"]["price_subtotal:sum"] == 18 * 845.0 + 6.5 * 860.0
+    assert by_order["P00001"]["product_qty:max"] == 120.0
+    assert rpc.ok("purchase.order", "has_access", [[1], "write"], user="readonly") is False
+    assert rpc.ok("purchase.order", "has_access", [[1], "read"], user="readonly") is True
+
+
+def test_release_to_pay_follows_receipts_unless_set_manually(rpc):
+    [bill] = rpc.ok("account.move", "read", [[1], ["release_to_pay", "release_to_pay_manual"]])
+    assert bill["release_to_pay"] == "yes"  # the crane hire was received (manual qty) and billed
+    rpc.ok("account.move", "write", [[1], {"release_to_pay_manual": "no"}])
+    [held] = rpc.ok("account.move", "read", [[1], ["release_to_pay"]])
+    assert held["release_to_pay"] == "no"
+    line = rpc.ok("purchase.order.line", "search", [[["order_id", "=", 2]]], {"order": "id"})[0]
+    unreceived = rpc.ok(
+        "account.move",
+        "create",
+        [
+            {
+                "move_type": "in_invoice",
+                "partner_id": 8,
+                "invoice_line_ids": [
+                    [0, 0, {"purchase_line_id": line, "quantity": 5, "price_unit": 845}]
+                ],
+            }
+        ],
+    )
+    [row] = rpc.ok("account.move", "read", [[unreceived], ["release_to_pay"]])
+    assert row["release_to_pay"] == "no"

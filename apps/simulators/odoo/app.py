@@ -7,6 +7,7 @@ Protocols (reference §1): /jsonrpc (common, object, db), /xmlrpc/2/<service> (i
 
 from __future__ import annotations
 
+import functools
 import inspect
 import ipaddress
 import json
@@ -169,6 +170,7 @@ class CallStats:
 
     def reset(self) -> None:
         self.requests = 0
+        self.connections = 0
         self.protocols: dict[str, int] = {}
         self.services: dict[str, int] = {}
         self.methods: dict[str, int] = {}
@@ -249,6 +251,7 @@ class OdooSimulator:
         with stats.lock:
             calls = {
                 "requests": stats.requests,
+                "connections": stats.connections,
                 "protocols": dict(stats.protocols),
                 "services": dict(stats.services),
                 "methods": dict(stats.methods),
@@ -365,7 +368,7 @@ class OdooSimulator:
     def _run(self, env: Env, model: str, found, ids, args, kwargs):
         recs = Records(env, model, ids)
         try:
-            inspect.signature(found.func).bind(recs, *args, **kwargs)
+            _signature(found.func).bind(recs, *args, **kwargs)
         except TypeError as exc:
             raise TypeError(f"{found.func.__name__}() {exc}") from None
         self.call_stats.bump(self.call_stats.models, model)
@@ -893,7 +896,7 @@ class OdooSimulator:
                 raise HttpError(422, f"cannot call {model}.{model_method} with ids")
             env = Env(self.store, uid, context if isinstance(context, dict) else {})
             try:
-                inspect.signature(found.func).bind(Records(env, model, ids), **params)
+                _signature(found.func).bind(Records(env, model, ids), **params)
             except TypeError as exc:
                 raise HttpError(422, f"{model_method}() {exc}") from None
             result = self._run(env, model, found, ids, [], params)
@@ -950,6 +953,11 @@ class OdooSimulator:
                 return json_response({"error": str(exc)}, 400)
             return json_response(rows)
         return json_response({"error": f"unknown simulator endpoint {method} {path}"}, 404)
+
+
+@functools.lru_cache(maxsize=1024)
+def _signature(func) -> inspect.Signature:
+    return inspect.signature(func)
 
 
 def _expired_cookie() -> tuple[str, str]:

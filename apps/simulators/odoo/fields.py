@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 RELATIONAL = frozenset({"many2one", "one2many", "many2many"})
@@ -176,6 +177,28 @@ class ModelDef:
     @property
     def has_active(self) -> bool:
         return "active" in self.fields
+
+    @cached_property
+    def default_fields(self) -> list[tuple[str, Field]]:
+        """Own fields with a default (computed once: create() is a hot path)."""
+        return [
+            (name, fdef)
+            for name, fdef in self.fields.items()
+            if fdef.default is not None and fdef.inherited_from is None
+        ]
+
+    @cached_property
+    def not_null_fields(self) -> list[tuple[str, Field]]:
+        """Own stored required fields a create must set (NOT NULL columns in Odoo)."""
+        return [
+            (name, fdef)
+            for name, fdef in self.fields.items()
+            if fdef.required
+            and fdef.compute is None
+            and fdef.inherited_from is None
+            and not fdef.is_x2many
+            and fdef.type not in ("boolean", "integer", "float", "monetary")
+        ]
 
     def method(self, name: str, *, api_model: bool = False, access: str = "write"):
         def register(func):

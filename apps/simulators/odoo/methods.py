@@ -231,6 +231,156 @@ def read_group(
     return result[offset : offset + int(limit)] if limit else result[offset:]
 
 
+def search_fetch(self: Records, domain, field_names=None, offset=0, limit=None, order=None):
+    return orm.search_ids(self.env, self._name, domain, offset=offset, limit=limit, order=order)
+
+
+def has_access(self: Records, operation):
+    from . import security
+
+    return bool(self.env.su or security.has_access(self.env, self._name, operation))
+
+
+def formatted_read_group(
+    self: Records, domain, groupby=(), aggregates=(), having=(), offset=0, limit=None, order=None
+):
+    """Odoo 19's grouping: one dict per group with the groupby values, "__count" and
+    "<field>:<aggregate>" keys."""
+    env = self.env
+    model = self._name
+    mdef = self.mdef
+    groupby = list(groupby or [])
+    orm.check_fields(model, mdef, groupby)
+    specs = []
+    for spec in aggregates or []:
+        if spec == "__count":
+            continue
+        name, _, func = spec.partition(":")
+        orm.check_fields(model, mdef, [name])
+        specs.append((spec, name, func or "sum"))
+    table = env.store.tables[model]
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for rid in orm.search_ids(env, model, domain or []):
+        key = tuple(orm.get_value(env, model, table[rid], g) for g in groupby)
+        key = tuple(tuple(v) if isinstance(v, list) else v for v in key)
+        groups[key].append(rid)
+    result = []
+    for key, member_ids in groups.items():
+        row = {
+            gname: orm.convert_to_read(env, mdef.fields[gname], value, "_classic_read")
+            for gname, value in zip(groupby, key, strict=True)
+        }
+        row["__count"] = len(member_ids)
+        for spec, name, func in specs:
+            values = [orm.get_value(env, model, table[i], name) for i in member_ids]
+            row[spec] = _aggregate(func, values)
+        result.append(row)
+    offset = int(offset or 0)
+    return result[offset : offset + int(limit)] if limit else result[offset:]
+
+
+def _aggregate(func: str, values: list):
+    numbers = [v or 0 for v in values]
+    if func == "max":
+        return max(numbers) if numbers else False
+    if func == "min":
+        return min(numbers) if numbers else False
+    if func == "avg":
+        return sum(numbers) / len(numbers) if numbers else False
+    if func == "count":
+        return len(values)
+    if func == "count_distinct":
+        return len({repr(v) for v in values})
+    if func == "array_agg":
+        return values
+    return sum(numbers)
+
+
+def load(self: Records, fields, data):
+    """Import rows like Odoo's load(): an "id" column holds external ids (bare names get the
+    __import__ module) so loading the same rows twice updates instead of duplicating;
+    "<field>/id" columns resolve many2one by external id, ".id" columns by database id."""
+    env = self.env
+    model = self._name
+    mdef = self.mdef
+    ids, messages = [], []
+    store = env.store
+    for index, row in enumerate(data or []):
+        values = dict(zip(fields, row, strict=False))
+        xmlid = values.pop("id", None)
+        vals = {}
+        try:
+            for column, value in values.items():
+                name, _, suffix = column.partition("/")
+                if column.endswith(".id"):
+                    vals[column[:-3]] = int(value) if value not in (None, "", False) else False
+                    continue
+                orm.check_fields(model, mdef, [name])
+                fdef = mdef.fields[name]
+                if suffix == "id" and value:
+                    full = value if "." in value else f"__import__.{value}"
+                    from .models_base import xmlid_to_res_id
+
+                    vals[name] = xmlid_to_res_id(env, full)
+                elif fdef.type == "many2one" and isinstance(value, str) and value:
+                    found = orm.name_search_ids(env, fdef.relation, value, "=")
+                    if not found:
+                        raise ValueError(
+                            f"No matching record found for name '{value}' in field '{fdef.string}'"
+                        )
+                    vals[name] = found[0]
+                else:
+                    vals[name] = value if value != "" else False
+            existing = None
+            if xmlid:
+                module, _, xml_name = xmlid.rpartition(".")
+                module = module or "__import__"
+                from .models_base import _xmlid_lookup
+
+                existing = _xmlid_lookup(env, module, xml_name)
+            if existing is not None and existing["res_id"] in store.tables[model]:
+                orm.write_records(env, model, [existing["res_id"]], vals)
+                ids.append(existing["res_id"])
+            else:
+                new_id = orm.create_records(env, model, [vals])[0]
+                ids.append(new_id)
+                if xmlid:
+                    if existing is not None:
+                        orm.unlink_records(env.sudo(), "ir.model.data", [existing["id"]])
+                    orm.create_records(
+                        env.sudo(),
+                        "ir.model.data",
+                        [{"module": module, "name": xml_name, "model": model, "res_id": new_id}],
+                    )
+        except Exception as exc:  # load() reports row errors as messages, not exceptions
+            messages.append(
+                {
+                    "type": "error",
+                    "message": str(exc),
+                    "record": index,
+                    "rows": {"from": index, "to": index},
+                }
+            )
+            raise _LoadFailed(messages) from exc
+    return {"ids": ids, "messages": messages, "nextrow": 0}
+
+
+class _LoadFailed(Exception):
+    def __init__(self, messages):
+        super().__init__(messages[0]["message"])
+        self.messages = messages
+
+
+def load_entry(self: Records, fields, data):
+    # one transaction: a failing row rolls back the rows before it, as Odoo's savepoints do
+    # for the batch (the caller gets ids False and the messages)
+    try:
+        with self.env.store.transaction():
+            return load(self, fields, data)
+    except _LoadFailed as failed:
+        return {"ids": False, "messages": failed.messages, "nextrow": 0}
+
+
 GENERIC_METHODS: dict[str, Method] = {
     "search": Method(search, api_model=True, access="read"),
     "search_count": Method(search_count, api_model=True, access="read"),
@@ -248,4 +398,8 @@ GENERIC_METHODS: dict[str, Method] = {
     "exists": Method(exists, access="read"),
     "check_access_rights": Method(check_access_rights, api_model=True, access="none"),
     "read_group": Method(read_group, api_model=True, access="read"),
+    "formatted_read_group": Method(formatted_read_group, api_model=True, access="read"),
+    "search_fetch": Method(search_fetch, api_model=True, access="read"),
+    "has_access": Method(has_access, access="none"),
+    "load": Method(load_entry, api_model=True, access="create"),
 }

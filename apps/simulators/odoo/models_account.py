@@ -44,6 +44,7 @@ PAYMENT_STATES = [
     ("invoicing_legacy", "Invoicing App Legacy"),
 ]
 PURCHASE_TYPES = ("in_invoice", "in_refund", "in_receipt")
+RELEASE_TO_PAY = [("yes", "Yes"), ("no", "No"), ("exception", "Exception")]
 DRAFT_LABELS = {
     "in_invoice": "Bill",
     "in_refund": "Vendor Credit Note",
@@ -72,6 +73,35 @@ def _move_amounts(env, rec) -> tuple[float, float]:
         untaxed += subtotal
         tax += line_tax
     return orm.money_round(untaxed), orm.money_round(tax)
+
+
+def _line_can_be_paid(env, line) -> str:
+    po_line = _tables(env)["purchase.order.line"].get(line.get("purchase_line_id"))
+    if po_line is None:
+        return "yes"
+    from .models_purchase import qty_invoiced
+
+    received = po_line.get("qty_received") or 0.0
+    if received <= 0:
+        return "no"
+    return "yes" if received + 1e-9 >= qty_invoiced(env, po_line) else "exception"
+
+
+def _release_to_pay(env, rec) -> str:
+    if rec.get("move_type") not in PURCHASE_TYPES or _payment_state(env, rec) == "paid":
+        return "yes"
+    if rec.get("force_release_to_pay") or rec.get("release_to_pay_manual"):
+        return rec.get("release_to_pay_manual") or "exception"
+    statuses = {
+        _line_can_be_paid(env, line)
+        for line in _move_lines(env, rec["id"])
+        if line.get("display_type") in (False, None, "product")
+    }
+    if "exception" in statuses:
+        return "exception"
+    if statuses and statuses <= {"yes"}:
+        return "yes"
+    return "no" if statuses else "yes"
 
 
 def _paid_amount(rec) -> float:
@@ -571,6 +601,19 @@ def define(registry: dict[str, ModelDef]) -> None:
                 ),
                 store=False,
             ),
+            "release_to_pay": selection(
+                RELEASE_TO_PAY,
+                "Release To Pay",
+                compute=lambda env, rec: _release_to_pay(env, rec),
+                help="3-way match (account_3way_match): yes when the billed quantities were "
+                "received, no when nothing was, exception otherwise; a manual status wins.",
+            ),
+            "release_to_pay_manual": selection(
+                RELEASE_TO_PAY,
+                "Should Be Paid",
+                help="Set to force the release-to-pay status (hold with 'no', release with 'yes').",
+            ),
+            "force_release_to_pay": boolean("Force Status", default=False),
             "is_purchase_matched": boolean(
                 "Is Purchase Matched",
                 compute=lambda env, rec: all(

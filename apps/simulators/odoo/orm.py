@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 from contextlib import contextmanager
@@ -20,11 +22,23 @@ from .exceptions import AccessError, MissingError, ValidationError
 from .fields import Field, ModelDef
 
 SUPERUSER_ID = 1
+DATE_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
+DATETIME_RE = re.compile(
+    r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01]) ([01]\d|2[0-3]):[0-5]\d:[0-5]\d$"
+)
 MISSING = object()
 
 
+_clock = {"second": -1, "text": ""}
+
+
 def now_string() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    """UTC now in Odoo's datetime format (cached per second: strftime is hot on writes)."""
+    second = int(time.time())
+    if second != _clock["second"]:
+        _clock["text"] = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%d %H:%M:%S")
+        _clock["second"] = second
+    return _clock["text"]
 
 
 def today_string() -> str:
@@ -191,8 +205,19 @@ class Store:
     def transaction(self):
         """One call = one transaction: commit counts on success, undo everything on error."""
         with self.lock:
-            if self._journal is not None:  # nested (a business method calling create)
-                yield
+            if self._journal is not None:  # nested: a savepoint inside the call's transaction
+                mark = len(self._journal)
+                saved = {
+                    kind: defaultdict(set, {m: set(ids) for m, ids in changes.items()})
+                    for kind, changes in self._tx_changes.items()
+                }
+                try:
+                    yield
+                except BaseException:
+                    self._rollback(self._journal[mark:])
+                    del self._journal[mark:]
+                    self._tx_changes = saved
+                    raise
                 return
             self._journal = []
             self._tx_changes = {
@@ -647,7 +672,8 @@ def _convert_scalar(mdef: ModelDef, fdef: Field, value: Any) -> Any:
             if not value:
                 return False
             text_value = str(value)[:10]
-            datetime.strptime(text_value, "%Y-%m-%d")
+            if not DATE_RE.match(text_value):
+                datetime.strptime(text_value, "%Y-%m-%d")  # raises with Python's message
             return text_value
         if ftype == "datetime":
             if not value:
@@ -655,7 +681,8 @@ def _convert_scalar(mdef: ModelDef, fdef: Field, value: Any) -> Any:
             text_value = str(value)[:19]
             if len(text_value) == 10:
                 text_value += " 00:00:00"
-            datetime.strptime(text_value, "%Y-%m-%d %H:%M:%S")
+            if not DATETIME_RE.match(text_value):
+                datetime.strptime(text_value, "%Y-%m-%d %H:%M:%S")
             return text_value
         if ftype == "json":
             if value is False:
@@ -732,10 +759,8 @@ def create_records(env: Env, model: str, vals_list: list[dict]) -> list[int]:
         }
         for key, value in ctx_defaults.items():
             vals.setdefault(key, value)
-        for fname, fdef in mdef.fields.items():
-            if fname in vals or fdef.inherited_from is not None:
-                continue
-            if fdef.default is not None:
+        for fname, fdef in mdef.default_fields:
+            if fname not in vals:
                 vals[fname] = _default_value(env, fdef)
         if mdef.before_create is not None:
             vals = mdef.before_create(env, vals)
@@ -772,15 +797,8 @@ def create_records(env: Env, model: str, vals_list: list[dict]) -> list[int]:
                 rec[fname] = _convert_many2one(env, mdef, fdef, value)
             else:
                 rec[fname] = _convert_scalar(mdef, fdef, value)
-        for fname, fdef in mdef.fields.items():
-            if (
-                fdef.required
-                and fdef.compute is None
-                and fdef.inherited_from is None
-                and not fdef.is_x2many
-                and rec.get(fname) in (None, False, "")
-                and fdef.type not in ("boolean", "integer", "float", "monetary")
-            ):
+        for fname, fdef in mdef.not_null_fields:
+            if rec.get(fname) in (None, False, ""):
                 raise not_null_error(mdef, fdef)
         store.insert(model, rec)
         for fdef, commands in relational:

@@ -155,13 +155,30 @@ class SimulatorServer:
             self._stop.wait(0.5)
 
     def refuse_for(self, seconds: float) -> None:
-        """Close the listening socket (clients get ECONNREFUSED) and reopen it after `seconds`."""
-        with self._listener_lock:
-            self._reopen_at = time.monotonic() + seconds
-            if self._listener is not None:
-                with contextlib.suppress(OSError):
-                    self._listener.close()
-                self._listener = None
+        """Go down like a stopped process: close the listening socket (new clients get
+        ECONNREFUSED) and every open connection, and listen again after `seconds`. Runs a moment
+        later so the control request that asked for it still gets its answer."""
+        reopen_at = time.monotonic() + seconds
+
+        def go_down():
+            with self._listener_lock:
+                self._reopen_at = reopen_at
+                if self._listener is not None:
+                    with contextlib.suppress(OSError):
+                        self._listener.close()
+                    self._listener = None
+            self._close_connections()
+
+        timer = threading.Timer(0.05, go_down)
+        timer.daemon = True
+        timer.start()
+
+    def _close_connections(self) -> None:
+        with self._connections_lock:
+            connections = list(self._connections)
+        for conn in connections:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
 
     def reopen_now(self) -> None:
         with self._listener_lock:
@@ -200,6 +217,8 @@ class SimulatorServer:
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             with self._connections_lock:
                 self._connections.add(conn)
+            with self.app.call_stats.lock:
+                self.app.call_stats.connections += 1
             threading.Thread(
                 target=self._serve_connection,
                 args=(conn, address),
@@ -230,11 +249,7 @@ class SimulatorServer:
                 with contextlib.suppress(OSError):
                     self._listener.close()
                 self._listener = None
-        with self._connections_lock:
-            connections = list(self._connections)
-        for conn in connections:
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
+        self._close_connections()
         if self._thread is not None:
             self._thread.join(timeout)
         deadline = time.monotonic() + timeout

@@ -388,3 +388,46 @@ def test_release_to_pay_follows_receipts_unless_set_manually(rpc):
     )
     [row] = rpc.ok("account.move", "read", [[unreceived], ["release_to_pay"]])
     assert row["release_to_pay"] == "no"
+
+
+def test_inherited_fields_live_on_the_parent_record(rpc, odoo_sim):
+    product = rpc.ok(
+        "product.product",
+        "create",
+        [
+            {
+                "name": "Gravel 0/32",
+                "default_code": "AGG-032",
+                "type": "consu",
+                "standard_price": 21.5,
+            }
+        ],
+    )
+    [row] = rpc.ok(
+        "product.product", "read", [[product], ["name", "product_tmpl_id", "display_name"]]
+    )
+    assert row["display_name"] == "[AGG-032] Gravel 0/32"
+    template = row["product_tmpl_id"][0]
+    rpc.ok("product.product", "write", [[product], {"name": "Gravel 0/32 mm"}])
+    [tmpl] = rpc.ok(
+        "product.template", "read", [[template], ["name", "product_variant_ids", "purchase_method"]]
+    )
+    assert tmpl["name"] == "Gravel 0/32 mm" and tmpl["product_variant_ids"] == [product]
+    assert tmpl["purchase_method"] == "receive"  # goods: billed on received quantities
+    assert odoo_sim.stats()["created"] == {"product.product": 1, "product.template": 1}
+
+    user = rpc.ok(
+        "res.users",
+        "create",
+        [
+            {
+                "name": "Integration Bot",
+                "login": "hub-bot",
+                "password": "bot-pass",
+                "group_ids": [[6, 0, [1]]],
+            }
+        ],
+    )
+    [account] = rpc.ok("res.users", "read", [[user], ["name", "partner_id", "login"]])
+    assert account["partner_id"][1] == "Integration Bot"
+    assert rpc.raw("common", "login", odoo_sim.db, "hub-bot", "bot-pass")["result"] == user

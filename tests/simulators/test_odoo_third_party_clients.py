@@ -65,3 +65,19 @@ def test_xmlrpc_client_follows_the_documentation_example(odoo_sim):
         odoo_sim.db, uid, "admin", "res.partner", "read", [[new_id]], {"fields": ["name"]}
     )
     assert row == {"id": new_id, "name": "Y"}
+
+
+def test_odoorpc_env_ref_db_list_and_model_presence(odoo, odoo_sim):
+    company = odoo.env.ref("base.main_company")
+    assert company.name == "Northbridge Construction GmbH"
+    assert company.currency_id.name == "EUR"
+    assert "purchase.order" in odoo.env
+    assert "no.such.model" not in odoo.env
+    assert odoo.db.list() == [odoo_sim.db]
+    Order = odoo.env["purchase.order"]
+    order = Order.browse(Order.create({"partner_id": 6, "order_line": [(0, 0, {"product_id": 1})]}))
+    order.button_confirm()
+    order = Order.browse(order.id)
+    assert order.state == "purchase" and order.picking_ids[0].picking_type_code == "incoming"
+    assert [line.product_id.default_code for line in order.order_line] == ["CON-C3037"]
+    assert Order.with_context(active_test=False).search_count([]) == 4

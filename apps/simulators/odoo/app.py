@@ -659,6 +659,10 @@ class OdooSimulator:
         return morsel.value, self.sessions.get(morsel.value)
 
     def session_info(self, uid: int, sid: str) -> dict:
+        with self.store.lock:
+            return self._session_info(uid, sid)
+
+    def _session_info(self, uid: int, sid: str) -> dict:
         user = self.store.tables["res.users"][uid]
         partner = self.store.tables["res.partner"][user["partner_id"]]
         company = self.store.tables["res.company"][user.get("company_id") or 1]

@@ -265,12 +265,16 @@ def _scalar_predicate(getter, ftype, operator, value) -> Predicate:
         if _is_null(value):
             return _never
 
+        numeric = ftype in ("integer", "float", "monetary")
+
         def ordered(rec):
             current = getter(rec)
-            if _is_null(current) and ftype not in ("integer", "float", "monetary"):
-                return False
+            if _is_null(current):
+                if not numeric:
+                    return False  # NULL compares false in SQL
+                current = 0  # numbers read back as 0 when unset
             try:
-                return compare(current or (0 if current is False else current), value)
+                return compare(current, value)
             except TypeError:
                 return False
 

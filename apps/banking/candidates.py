@@ -95,29 +95,60 @@ def candidate_from(obj, *, kind: str) -> ReconciliationCandidate:
 
 
 def _procurement_source(*, currency: str, date_from, date_to) -> list[ReconciliationCandidate]:
-    """Open payments and vendor bills from apps.procurement's selectors, once they exist."""
+    """Unreconciled payments and open vendor bills from apps.procurement's selectors."""
+    try:
+        return _procurement_rows(currency=currency, date_from=date_from, date_to=date_to)
+    except TypeError:
+        # A changed selector signature must not stop imports; lines stay unmatched (and are
+        # exception items), and the log says why.
+        logger.exception("procurement selectors changed; bank lines are not matched to them")
+        return []
+
+
+def _procurement_rows(*, currency: str, date_from, date_to) -> list[ReconciliationCandidate]:
     try:
         selectors = import_module("apps.procurement.selectors")
     except ModuleNotFoundError:
         return []
     rows: list[ReconciliationCandidate] = []
-    for kind, name in (
-        (MatchTargetKind.PAYMENT, "payment_list"),
-        (MatchTargetKind.BILL, "vendor_bill_list"),
-    ):
-        selector = getattr(selectors, name, None)
-        if selector is None:
-            continue
-        try:
-            objects = selector()
-        except TypeError:
-            logger.warning("procurement.%s needs arguments banking does not pass", name)
-            continue
-        for obj in objects:
-            candidate = candidate_from(obj, kind=kind)
-            if candidate.currency and currency and candidate.currency != currency:
+    payment_list = getattr(selectors, "payment_list", None)
+    if payment_list is not None:
+        for payment in payment_list(unreconciled_only=True, date_from=date_from, date_to=date_to):
+            if currency and payment.currency != currency:
                 continue
-            rows.append(candidate)
+            reference = payment.reference or payment.number
+            rows.append(
+                ReconciliationCandidate(
+                    kind=MatchTargetKind.PAYMENT,
+                    id=payment.pk,
+                    reference=reference,
+                    amount=payment.amount,
+                    currency=payment.currency,
+                    # The hub's payment reference travels as the pain.001 EndToEndId.
+                    end_to_end_id=reference,
+                    counterparty_name=payment.vendor.name if payment.vendor_id else "",
+                    date=payment.paid_on,
+                )
+            )
+    bill_list = getattr(selectors, "vendor_bill_list", None)
+    if bill_list is not None:
+        # Bills are paid weeks after their date: no date filter, only what is still open.
+        for bill in bill_list(open_only=True, currency=currency):
+            open_amount = (bill.payable_amount or Decimal("0")) - (bill.paid_amount or Decimal("0"))
+            if open_amount <= 0:
+                continue
+            rows.append(
+                ReconciliationCandidate(
+                    kind=MatchTargetKind.BILL,
+                    id=bill.pk,
+                    reference=bill.number,
+                    amount=open_amount,
+                    currency=bill.currency,
+                    counterparty_name=bill.vendor.name if bill.vendor_id else "",
+                    date=bill.due_date or bill.invoice_date,
+                    project_id=bill.project_id,
+                )
+            )
     return rows
 
 

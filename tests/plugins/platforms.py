@@ -90,3 +90,26 @@ def platform_systems(db, platform_server) -> dict[str, System]:
             ],
         )
     return systems
+
+
+@pytest.fixture
+def platform_project_mappings(db, platform_projects, platform_systems):
+    """Project-reference mappings for the Procore and ACC project ids of the demo projects (as
+    the demo seeds them), through the sync engine's mapping service."""
+    from apps.simulators.platforms.world import platform_project_refs
+    from apps.sync.services import mapping_save
+
+    mappings = []
+    for project in platform_projects:
+        refs = platform_project_refs(project.code)
+        for code in ("procore", "acc"):
+            mappings.append(
+                mapping_save(
+                    actor=None,
+                    kind="project",
+                    system=platform_systems[code],
+                    external_value=refs[code],
+                    canonical_value=project.code,
+                )
+            )
+    return mappings

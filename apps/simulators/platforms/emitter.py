@@ -193,7 +193,14 @@ class EmitReport:
 class Emitter:
     """Sends deliveries from a PlatformWorld to the hub; `run()` returns the report."""
 
-    def __init__(self, config: EmitterConfig, world: PlatformWorld | None = None, *, out=None):
+    def __init__(
+        self,
+        config: EmitterConfig,
+        world: PlatformWorld | None = None,
+        *,
+        out=None,
+        transport: httpx.BaseTransport | None = None,
+    ):
         unknown = set(config.families) - set(FAMILIES)
         if unknown:
             raise ValueError(
@@ -210,6 +217,7 @@ class Emitter:
         self.mix_rng = random.Random(config.seed * 7919 + 17)
         self.stop_event = threading.Event()
         self.out = out
+        self.transport = transport  # tests inject httpx.MockTransport for edge cases
         self._lock = threading.Lock()
         self._sent: dict[int, tuple[Delivery, dict[str, str], bytes]] = {}
         self._accepted: list[int] = []
@@ -387,7 +395,12 @@ class Emitter:
         deadline = started + config.duration if config.duration > 0 else None
         index = 0
         with (
-            httpx.Client(base_url=config.target, timeout=config.timeout, limits=limits) as client,
+            httpx.Client(
+                base_url=config.target,
+                timeout=config.timeout,
+                limits=limits,
+                transport=self.transport,
+            ) as client,
             ThreadPoolExecutor(max_workers=config.concurrency, thread_name_prefix="emit") as pool,
         ):
             while not self.stop_event.is_set():

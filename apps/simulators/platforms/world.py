@@ -204,7 +204,7 @@ class PlatformWorld:
         self.budgets: dict[str, dict] = {}
         self.milestones: dict[tuple[str, str], dict] = {}
         self.milestone_history: dict[tuple[str, str], list[dict]] = {}
-        self.budget_history: dict[str, list[dict]] = {}
+        self.late_budgets: list[dict] = []  # older versions held back (out-of-order traffic)
         self.purchase_orders = {
             p.code: [f"P{idx:05d}" for idx in range(1, 6)] for p in self.projects
         }
@@ -700,21 +700,28 @@ class PlatformWorld:
         )
 
     # --- estimating (budget pushes) ----------------------------------------------------------
-    def _estimating(self, category: str) -> Delivery:
+    def _estimating(self, category: str, project: SimProject | None = None) -> Delivery:
         if category == "out_of_order":
             stale = self._estimating_out_of_order()
             if stale is not None:
                 return stale
             category = "good"
-        project = self._project(category)
+        project = project or self._project(category)
         budget = self.budgets.setdefault(
             project.code,
             {"budget_id": f"EST-{project.code}", "version": 0, "lines": []},
         )
         budget["version"] += 1
-        codes = self.rng.sample(
-            self.cost_codes, k=min(len(self.cost_codes), self.rng.randint(4, 7))
+        lines = self._budget_lines(category)
+        budget["lines"] = lines
+        moment = self.now()
+        return self._budget_delivery(
+            project, budget["budget_id"], budget["version"], lines, moment, category
         )
+
+    def _budget_lines(self, category: str) -> list[dict]:
+        count = min(len(self.cost_codes), self.rng.randint(4, 7))
+        codes = self.rng.sample(self.cost_codes, k=count)
         phases = ["Enabling works", "Substructure", "Superstructure", "Envelope", "Fit-out"]
         lines = [
             {
@@ -727,15 +734,7 @@ class PlatformWorld:
         ]
         if category == "unmapped_cost_code":
             lines[self.rng.randrange(len(lines))]["cost_code"] = self._cost_code(category)
-        budget["lines"] = lines
-        moment = self.now()
-        delivery = self._budget_delivery(
-            project, budget["budget_id"], budget["version"], lines, moment, category
-        )
-        self.budget_history.setdefault(project.code, []).append(
-            {"version": budget["version"], "lines": lines, "time": moment, "seq": delivery.seq}
-        )
-        return delivery
+        return lines
 
     def _budget_delivery(self, project, budget_id, version, lines, moment, category, note=""):
         data = {
@@ -762,29 +761,43 @@ class PlatformWorld:
         )
 
     def _estimating_out_of_order(self) -> Delivery | None:
-        candidates = [
-            (code, history)
-            for code, history in self.budget_history.items()
-            if len(history) >= 2 and history[-1]["seq"] in self.accepted and code in self._known
-        ]
-        if not candidates:
-            return None
-        code, history = self.rng.choice(sorted(candidates, key=lambda item: item[0]))
-        older = history[-2]
-        project = next(p for p in self.projects + self.phantoms if p.code == code)
-        budget_id = self.budgets[code]["budget_id"]
-        delivery = self._budget_delivery(
-            project,
-            budget_id,
-            older["version"],
-            older["lines"],
-            older["time"],
-            "out_of_order",
-            note=f"version {older['version']} after version {history[-1]['version']}",
+        """A budget version that arrives after the next one (the estimator published twice,
+        the first push sat in a retry queue). Re-sending the same version would be a duplicate
+        (the hub dedupes on budget + version), so the world publishes two versions, sends the
+        newer one now (as good traffic) and keeps the older one back until the newer landed."""
+        for index, late in enumerate(self.late_budgets):
+            if late["newer_seq"] in self.accepted:
+                del self.late_budgets[index]
+                project = next(p for p in self.projects if p.code == late["project"])
+                delivery = self._budget_delivery(
+                    project,
+                    late["budget_id"],
+                    late["version"],
+                    late["lines"],
+                    late["time"],
+                    "out_of_order",
+                    note=f"version {late['version']} after version {late['version'] + 1}",
+                )
+                self.latest_seq[delivery.subject] = late["newer_seq"]
+                return delivery
+        if self.late_budgets:
+            return None  # one held back already, waiting for its newer version to land
+        project = self._project("good")
+        budget = self.budgets.setdefault(
+            project.code, {"budget_id": f"EST-{project.code}", "version": 0, "lines": []}
         )
-        # A re-sent older version is a new message (new webhook-id) with the old content.
-        self.latest_seq[delivery.subject] = history[-1]["seq"]
-        return delivery
+        budget["version"] += 1
+        held_back = {
+            "project": project.code,
+            "budget_id": budget["budget_id"],
+            "version": budget["version"],
+            "lines": self._budget_lines("good"),
+            "time": self.now(),
+        }
+        newer = self._estimating("good", project=project)  # the next version, sent now
+        held_back["newer_seq"] = newer.seq
+        self.late_budgets.append(held_back)
+        return newer
 
     # --- field (site devices) ----------------------------------------------------------------
     def _field(self, category: str) -> Delivery:

@@ -431,3 +431,13 @@ def test_inherited_fields_live_on_the_parent_record(rpc, odoo_sim):
     [account] = rpc.ok("res.users", "read", [[user], ["name", "partner_id", "login"]])
     assert account["partner_id"][1] == "Integration Bot"
     assert rpc.raw("common", "login", odoo_sim.db, "hub-bot", "bot-pass")["result"] == user
+
+
+def test_login_cooldown_after_ten_failures_until_reset(rpc, odoo_sim):
+    for _ in range(10):
+        assert rpc.raw("common", "login", odoo_sim.db, "admin", "guess")["result"] is False
+    # blocked for the cooldown even with the right password, as Odoo's per-IP counter does
+    assert rpc.raw("common", "login", odoo_sim.db, "admin", "admin")["result"] is False
+    assert odoo_sim.stats()["logins"] == {"failed": 10, "cooldown": 1}
+    odoo_sim.reset()
+    assert rpc.raw("common", "login", odoo_sim.db, "admin", "admin")["result"] == 2

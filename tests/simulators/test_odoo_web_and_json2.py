@@ -198,3 +198,18 @@ def test_json2_errors_use_http_status_and_the_error_body(web, odoo_sim):
 def test_json2_method_returning_none_gives_null(web):
     response = json2(web, "purchase.order/button_cancel", {"ids": [1]})
     assert response.status_code == 200 and response.json() is None
+
+
+def test_validation_errors_in_json2_and_web_routes(web, odoo_sim):
+    invalid = json2(web, "purchase.order/create", {"vals_list": [{"partner_ref": "no vendor"}]})
+    assert invalid.status_code == 422
+    assert invalid.json()["name"] == "odoo.exceptions.ValidationError"
+    assert "Field: Vendor (partner_id)" in invalid.json()["message"]
+    login(web, odoo_sim)
+    data = jsonrpc(
+        web,
+        "/web/dataset/call_kw/purchase.order/create",
+        {"model": "purchase.order", "method": "create", "args": [{}], "kwargs": {}},
+    )
+    assert data["error"]["code"] == 200
+    assert data["error"]["data"]["name"] == "odoo.exceptions.ValidationError"

@@ -52,27 +52,13 @@ def money_round(value: float, digits: int = 2) -> float:
 
 
 class Stats:
-    """Counts of calls by protocol/service/method/model and of records changed per model."""
+    """Records created, written and unlinked per model by committed calls (a record counts once
+    per call that changed it; call counts live in app.CallStats)."""
 
     def __init__(self):
-        self.calls: dict[str, int] = defaultdict(int)
         self.created: dict[str, int] = defaultdict(int)
         self.written: dict[str, int] = defaultdict(int)
         self.unlinked: dict[str, int] = defaultdict(int)
-        self.faults: dict[str, int] = defaultdict(int)
-        self.requests = 0
-        self.errors: dict[str, int] = defaultdict(int)
-
-    def as_dict(self) -> dict:
-        return {
-            "requests": self.requests,
-            "calls": dict(self.calls),
-            "created": dict(self.created),
-            "written": dict(self.written),
-            "unlinked": dict(self.unlinked),
-            "faults": dict(self.faults),
-            "errors": dict(self.errors),
-        }
 
 
 class Store:

@@ -283,3 +283,7 @@ class ImportJob(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in ImportJobStatus.finished()
+
+    @property
+    def status_colour(self) -> str:
+        return ImportJobStatus(self.status).colour

@@ -65,6 +65,9 @@ class ImportProgressReporter:
 
         if self._side is None:
             self._side = connections.create_connection(DEFAULT_DB_ALIAS)
+            with self._side.cursor() as cursor:
+                # Never wait on a lock for a progress figure (e.g. a caller that holds the row).
+                cursor.execute("SET lock_timeout = '2s'")
         table = ImportJob._meta.db_table
         with self._side.cursor() as cursor:
             cursor.execute(

@@ -55,6 +55,7 @@ from apps.schedule.parsers.records import (
     SourceHeader,
     SourceProject,
 )
+from apps.schedule.selectors import schedule_baseline_for, schedule_previous_update
 
 logger = logging.getLogger(__name__)
 
@@ -599,32 +600,6 @@ def _embedded_baseline_date(activity: Activity) -> date | None:
     return value.date() if value else None
 
 
-def _version_order_key(version: ScheduleVersion):
-    return (version.data_date or version.imported_at, version.id)
-
-
-def schedule_baseline_for(*, project: Project) -> ScheduleVersion | None:
-    """The baseline updates are compared with: the chosen one, else the latest imported."""
-    settings_row = ProjectScheduleSettings.objects.filter(project=project).first()
-    if settings_row is not None and settings_row.baseline_version_id:
-        return settings_row.baseline_version
-    return (
-        ScheduleVersion.objects.filter(project=project, kind=ScheduleKind.BASELINE)
-        .order_by("-id")
-        .first()
-    )
-
-
-def schedule_previous_update(*, version: ScheduleVersion) -> ScheduleVersion | None:
-    """The update before this one by data date (then import order)."""
-    key = _version_order_key(version)
-    candidates = ScheduleVersion.objects.filter(
-        project=version.project_id, kind=ScheduleKind.UPDATE
-    ).exclude(pk=version.pk)
-    earlier = [v for v in candidates if _version_order_key(v) < key]
-    return max(earlier, key=_version_order_key) if earlier else None
-
-
 def version_work_calendar(
     *, version: ScheduleVersion, calendar_external_id: str, rule: str
 ) -> WorkCalendar:
@@ -890,7 +865,7 @@ def _enqueue_job(job_id: int) -> None:
     try:
         from django_q.tasks import async_task
 
-        async_task("apps.schedule.tasks.schedule_import_job_run", job_id, group="schedule-import")
+        async_task("apps.schedule.tasks.schedule_import_job_task", job_id, group="schedule-import")
     except Exception:  # the sweeper re-enqueues queued jobs: a lost enqueue only delays
         logger.warning("import job %s: enqueue failed; the sweeper will pick it up", job_id)
 

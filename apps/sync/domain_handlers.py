@@ -52,6 +52,7 @@ class ProjectHandler(DomainHandler):
         }
     }
     subject_keys = ("code",)
+    reconcile_fields = ("code", "name")
 
     def map(self, ctx: ProcessingContext) -> dict:
         from apps.projects.choices import ProjectStatus
@@ -126,6 +127,7 @@ class CostCodeHandler(DomainHandler):
         }
     }
     subject_keys = ("code",)
+    reconcile_fields = ("code", "name")
 
     def validate(self, ctx: ProcessingContext) -> list[str]:
         problems = super().validate(ctx)
@@ -198,6 +200,7 @@ class VendorHandler(DomainHandler):
         }
     }
     subject_keys = ("ref",)
+    reconcile_fields = ("ref", "name", "vat", "email")
     text_fields = ("vat", "email", "phone", "street", "city", "zip", "country", "currency")
 
     def validate(self, ctx: ProcessingContext) -> list[str]:

@@ -362,8 +362,10 @@ class DomainHandler:
     financial: bool | None = None
     # Keys that identify the record, tried in order for the subject id.
     subject_keys: tuple[str, ...] = ("id", "code", "ref", "number", "external_id")
-    # Store the accepted canonical values in sync.CanonicalRecord (reconciliation reads it).
+    # Store the accepted canonical values in sync.CanonicalRecord (the hub's belief).
     keep_canonical_record = True
+    # Fields reconciliation compares with what a system holds (empty = every shared key).
+    reconcile_fields: tuple[str, ...] = ()
 
     @property
     def is_financial(self) -> bool:

@@ -70,6 +70,7 @@ from apps.sync.handlers import (
 )
 from apps.sync.models import CanonicalRecord, SubjectState, TransactionOverride
 from apps.sync.selectors import binding_get, route_policies, sor_evaluate, sor_rules_for
+from apps.sync.services import binding_set
 
 logger = logging.getLogger(__name__)
 
@@ -340,6 +341,17 @@ def _stage_apply_and_route(ctx: ProcessingContext) -> None:
             transaction_annotate(transaction=tx, subject_id=ctx.subject_id)
         if ctx.handler.keep_canonical_record and ctx.subject_id:
             _canonical_record_store(ctx)
+        if tx.external_id and ctx.subject_id:
+            # What this record is called in the system it came from (reconciliation, replays).
+            binding_set(
+                system=ctx.system,
+                domain=tx.domain,
+                canonical_id=ctx.subject_id,
+                external_id=tx.external_id,
+                project=ctx.project,
+                transaction_id=tx.pk,
+                values=ctx.record,
+            )
         if state is not None:
             state.last_source_at = ctx.source_at
             state.last_transaction_id = tx.pk

@@ -18,6 +18,12 @@ def _task_timeout() -> int:
     return int(settings.Q_CLUSTER.get("timeout", 120))
 
 
+def job_time_budget_seconds() -> float:
+    """How long one job may run inside a django-q2 task: under the task timeout, so a long pull
+    stops cleanly (the next run continues from the stored high-water mark)."""
+    return max(10.0, _task_timeout() * 0.8)
+
+
 def job_run_enqueue(*, job: JobRun) -> None:
     """Hand a queued job to a worker once the job row is committed."""
     from django_q.tasks import async_task
@@ -91,3 +97,31 @@ def reconciliation_run_all() -> int:
         reconciliation_execute(job=job)
         count += 1
     return count
+
+
+def job_runs_sweep() -> dict[str, int]:
+    """Re-enqueue job runs whose enqueue was lost; fail the ones whose worker died (their row
+    says so; "Run now" starts a fresh one)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.sync.choices import JobStatus
+    from apps.sync.services import job_run_finish, job_run_log
+
+    now = timezone.now()
+    requeued = 0
+    for job in JobRun.objects.filter(
+        status=JobStatus.QUEUED, created_at__lt=now - timedelta(minutes=2)
+    )[:100]:
+        job_run_enqueue(job=job)
+        requeued += 1
+    lost_after = timedelta(seconds=int(settings.Q_CLUSTER.get("retry", 300)) + 60)
+    lost = 0
+    for job in JobRun.objects.filter(status=JobStatus.RUNNING, heartbeat_at__lt=now - lost_after)[
+        :100
+    ]:
+        job_run_log(job=job, level="error", message="the worker running this job stopped")
+        job_run_finish(job=job, status=JobStatus.FAILED, outcome="worker lost; run it again")
+        lost += 1
+    return {"requeued": requeued, "lost": lost}

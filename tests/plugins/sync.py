@@ -66,9 +66,8 @@ def make_inbound(db):
 
 @pytest.fixture
 def run_pipeline(db):
-    from apps.sync.pipeline import transactions_process
-
     from apps.ledger.models import Transaction
+    from apps.sync.pipeline import transactions_process
 
     def run(*transactions):
         fresh = list(Transaction.objects.filter(pk__in=[t.pk for t in transactions]))
@@ -110,3 +109,47 @@ def make_outbound(db):
         )
 
     return make
+
+
+@pytest.fixture
+def odoo_target(odoo_sim):
+    """A System "odoo-sim" that talks to the in-process Odoo simulator (fixture odoo_sim), with a
+    short read timeout so fault tests stay fast. Pooled clients are closed afterwards."""
+    from apps.connectors.odoo.client import odoo_clients_close
+
+    system = _system(
+        "odoo-sim",
+        "odoo",
+        "odoo",
+        base_url=odoo_sim.url,
+        credentials={
+            "database": odoo_sim.db,
+            "username": odoo_sim.username,
+            "password": odoo_sim.password,
+        },
+        options={"timeout_seconds": 2},
+        rate_limit_per_minute=0,
+    )
+    yield system
+    odoo_clients_close()
+
+
+@pytest.fixture
+def drain():
+    """drain(deadline_s=20): run dispatcher rounds (inbound pipeline + outbound delivery) until
+    nothing is due; rows waiting for a later retry time are left for the test to advance."""
+    import time
+
+    from apps.ledger.dispatch import dispatch_once
+
+    def run(deadline_s: float = 20.0, limit: int = 100) -> int:
+        handled = 0
+        deadline = time.monotonic() + deadline_s
+        while time.monotonic() < deadline:
+            round_handled = dispatch_once(limit=limit)
+            handled += round_handled
+            if round_handled == 0:
+                return handled
+        raise AssertionError("the dispatcher kept finding work until the deadline")
+
+    return run

@@ -100,9 +100,16 @@ def _user_store_password(env, vals):
     return vals
 
 
+def _xmlid_rows(env, name: str) -> list[dict]:
+    # integrations keep one external id per record: an index by name keeps lookups O(1)
+    table = env.store.tables["ir.model.data"]
+    ids = env.store.value_index_for("ir.model.data", "name").get(name, ())
+    return [table[i] for i in ids if i in table]
+
+
 def _xmlid_lookup(env, module: str, name: str) -> dict | None:
-    for rec in env.store.tables["ir.model.data"].values():
-        if rec.get("module") == module and rec.get("name") == name:
+    for rec in _xmlid_rows(env, name):
+        if rec.get("module") == module:
             return rec
     return None
 
@@ -125,12 +132,8 @@ def _imd_unique(env, ids) -> None:
     table = env.store.tables["ir.model.data"]
     for rid in ids:
         rec = table[rid]
-        for other in table.values():
-            if (
-                other["id"] != rid
-                and other.get("module") == rec.get("module")
-                and other.get("name") == rec.get("name")
-            ):
+        for other in _xmlid_rows(env, rec.get("name")):
+            if other["id"] != rid and other.get("module") == rec.get("module"):
                 raise ValidationError(
                     "The operation cannot be completed: duplicate key value violates unique "
                     'constraint "ir_model_data_module_name_uniq_index"\n'

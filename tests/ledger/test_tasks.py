@@ -95,8 +95,8 @@ def test_sweep_task_releases_leases_and_enqueues_a_dispatch(inbound_system, monk
 
 
 def test_schedules_are_declared():
-    from apps.core.schedules import collect_schedules
+    from apps.ledger.schedules import SCHEDULES
 
-    names = {spec.name: spec.func for spec in collect_schedules()}
+    names = {spec.name: spec.func for spec in SCHEDULES}
     assert names["ledger-dispatch"] == "apps.ledger.tasks.dispatch_due"
     assert names["ledger-sweep"] == "apps.ledger.tasks.sweep"

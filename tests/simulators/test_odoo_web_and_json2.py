@@ -213,3 +213,22 @@ def test_validation_errors_in_json2_and_web_routes(web, odoo_sim):
     )
     assert data["error"]["code"] == 200
     assert data["error"]["data"]["name"] == "odoo.exceptions.ValidationError"
+
+
+def test_api_doc_describes_models_and_named_parameters(web):
+    assert web.get("/doc-bearer/index.json").status_code == 401
+    headers = {"Authorization": "bearer admin"}
+    index = web.get("/doc-bearer/index.json", headers=headers).json()
+    assert {"model": "purchase.order", "name": "Purchase Order"} in index["models"]
+    doc = web.get("/doc-bearer/purchase.order.json", headers=headers).json()
+    assert list(doc["methods"]["search_read"]["parameters"]) == [
+        "domain",
+        "fields",
+        "offset",
+        "limit",
+        "order",
+    ]
+    assert doc["methods"]["create"]["api"] == ["model"]
+    assert doc["methods"]["button_confirm"]["api"] == []
+    assert doc["fields"]["partner_id"]["relation"] == "res.partner"
+    assert web.get("/doc-bearer/no.model.json", headers=headers).status_code == 404

@@ -473,6 +473,8 @@ class OdooSimulator:
             return self.handle_xmlrpc(method, path, body, client_ip)
         if path.startswith("/json/2") or path == "/json/2":
             return self.handle_json2(method, path, headers, body, client_ip)
+        if path.startswith("/doc-bearer/"):
+            return self.handle_api_doc(path, headers)
         if path in ("/web/version", "/json/version"):
             return json_response({"version_info": VERSION_INFO, "version": VERSION})
         if path.startswith("/web/"):
@@ -909,6 +911,54 @@ class OdooSimulator:
         except Exception as exc:
             return self._json2_error(exc)
         return self._after_commit(json_response(result), decision)
+
+    # -- api_doc -------------------------------------------------------------------------------
+    def handle_api_doc(self, path: str, headers: dict) -> Response:
+        """/doc-bearer/index.json and /doc-bearer/<model>.json (Odoo 19 api_doc): the method
+        signatures odoo-client-lib reads to name JSON-2 arguments."""
+        scheme, _, key = headers.get("authorization", "").partition(" ")
+        uid = self.user_by_api_key(key.strip()) if scheme.lower() == "bearer" else None
+        if uid is None:
+            return self._json2_error(HttpError(401, "Invalid apikey"))
+        name = path[len("/doc-bearer/") :]
+        if name == "index.json":
+            models = [
+                {"model": model, "name": mdef.description}
+                for model, mdef in sorted(self.registry.items())
+            ]
+            return json_response({"models": models})
+        model = name.removesuffix(".json")
+        if model not in self.registry or not name.endswith(".json"):
+            return self._json2_error(HttpError(404, f"the model {model!r} does not exist"))
+        mdef = self.registry[model]
+        methods = {**GENERIC_METHODS, **mdef.methods}
+        described = {}
+        for method_name, found in sorted(methods.items()):
+            parameters = {}
+            for param in list(_signature(found.func).parameters.values())[1:]:
+                if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+                    continue
+                entry = {}
+                if param.default is not param.empty:
+                    entry["default"] = param.default
+                parameters[param.name] = entry
+            described[method_name] = {
+                "parameters": parameters,
+                "api": ["model"] if found.api_model else [],
+                "doc": (found.func.__doc__ or "").strip() or None,
+            }
+        with self.store.lock:
+            env = Env(self.store, orm.SUPERUSER_ID, su=True)
+            fields = GENERIC_METHODS["fields_get"].func(Records(env, model, []))
+        return json_response(
+            {
+                "model": model,
+                "name": mdef.description,
+                "doc": None,
+                "fields": fields,
+                "methods": described,
+            }
+        )
 
     # -- /sim/ ---------------------------------------------------------------------------------
     def handle_sim(self, method, path, query, body, client_ip) -> Response:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -130,7 +130,15 @@ class MilestoneListApi(APIView):
                 "version", int, description="an update's id (default: the latest update)"
             ),
         ],
-        responses=MilestoneOutput(many=True),
+        responses=inline_serializer(
+            "MilestoneList",
+            {
+                "project": serializers.CharField(),
+                "version_id": serializers.IntegerField(allow_null=True),
+                "results": MilestoneOutput(many=True),
+                "trend": serializers.DictField(),
+            },
+        ),
         description="The milestones of one update with their baseline and current dates, slip in "
         "working days, the threshold and whether `milestone.slipped` was emitted; `trend` gives "
         "the slip of every milestone across all updates.",

@@ -20,6 +20,8 @@ from apps.audit.services import audit_record
 from apps.connectors.choices import SystemKind
 from apps.connectors.models import System
 from apps.core.errors import ApplicationError
+from apps.exceptions.choices import ExceptionCategory
+from apps.exceptions.services import exception_open
 from apps.ledger.choices import Trigger
 from apps.ledger.models import Transaction
 from apps.ledger.services import transaction_record_inbound
@@ -911,6 +913,7 @@ def schedule_import_job_run(*, job_id: int) -> ImportJob | None:
         job.status = ImportJobStatus.FAILED
         job.error_code = "import_failed"
         job.error_message = f"The import failed unexpectedly ({type(exc).__name__}); it is logged."
+        _import_job_failure_item(job=job, reason=f"{type(exc).__name__}: {exc}"[:500])
     else:
         job.status = ImportJobStatus.SUCCEEDED
         job.version = version
@@ -926,6 +929,19 @@ def schedule_import_job_run(*, job_id: int) -> ImportJob | None:
     return job
 
 
+def _import_job_failure_item(*, job: ImportJob, reason: str) -> None:
+    """A failed (not refused) import is the hub's problem, not the uploader's: an owned item."""
+    exception_open(
+        category=ExceptionCategory.PROCESSING_ERROR,
+        title=f"Schedule import #{job.id} ({job.file_name}) failed",
+        reason=f"The import of {job.file_name} for {job.project.code} failed: {reason}. The "
+        "upload is kept on the import job; after the cause is fixed, upload it again.",
+        trace_key=f"schedule-import-job:{job.id}",
+        project=job.project,
+        details={"import_job_id": job.id, "file_sha256": job.file_sha256, "kind": job.kind},
+    )
+
+
 STUCK_AFTER = timedelta(minutes=15)
 REQUEUE_AFTER = timedelta(seconds=30)
 MAX_JOB_ATTEMPTS = 3
@@ -937,12 +953,13 @@ def schedule_import_jobs_sweep() -> int:
     stuck = ImportJob.objects.filter(
         status=ImportJobStatus.RUNNING, started_at__lt=now - STUCK_AFTER
     )
-    stuck.filter(attempts__gte=MAX_JOB_ATTEMPTS).update(
-        status=ImportJobStatus.FAILED,
-        error_code="import_stuck",
-        error_message=f"The import did not finish after {MAX_JOB_ATTEMPTS} attempts.",
-        finished_at=now,
-    )
+    for job in stuck.filter(attempts__gte=MAX_JOB_ATTEMPTS).defer("file_content"):
+        job.status = ImportJobStatus.FAILED
+        job.error_code = "import_stuck"
+        job.error_message = f"The import did not finish after {MAX_JOB_ATTEMPTS} attempts."
+        job.finished_at = now
+        job.save(update_fields=["status", "error_code", "error_message", "finished_at"])
+        _import_job_failure_item(job=job, reason=job.error_message)
     stuck.filter(attempts__lt=MAX_JOB_ATTEMPTS).update(status=ImportJobStatus.QUEUED)
     due = list(
         ImportJob.objects.filter(

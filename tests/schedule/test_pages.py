@@ -231,3 +231,51 @@ def test_upload_over_the_size_limit_is_refused_unread(client_for, pat, school, s
     assert response.status_code == 400
     assert "the limit is 1,000 bytes" in response.content.decode()
     assert not ImportJob.objects.exists()
+
+
+def test_an_unexpected_import_failure_opens_an_exception_item(school, pat, monkeypatch):
+    from apps.exceptions.models import ExceptionItem
+    from apps.schedule import services
+
+    job = services.schedule_import_job_create(
+        project=school,
+        kind="baseline",
+        file_name="p.xer",
+        file_bytes=fixture_bytes("percent-complete-8.4.xer"),
+        actor=pat,
+    )
+
+    def broken(**kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(services, "schedule_import_file", broken)
+    done = services.schedule_import_job_run(job_id=job.pk)
+    assert done.status == ImportJobStatus.FAILED and "RuntimeError" in done.error_message
+    item = ExceptionItem.objects.get(trace_key=f"schedule-import-job:{job.pk}")
+    assert item.category == "processing_error" and item.project == school
+    assert "disk full" in item.reason
+
+
+def test_sweeper_requeues_a_dead_workers_job_and_fails_it_after_three_attempts(school, pat):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.exceptions.models import ExceptionItem
+    from apps.schedule.services import schedule_import_job_create, schedule_import_jobs_sweep
+
+    job = schedule_import_job_create(
+        project=school, kind="baseline", file_name="p.xer", file_bytes=b"ERMHDR", actor=pat
+    )
+    long_ago = timezone.now() - timedelta(hours=1)
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportJobStatus.RUNNING, started_at=long_ago, created_at=long_ago, attempts=1
+    )
+    schedule_import_jobs_sweep()
+    job.refresh_from_db()
+    assert job.status == ImportJobStatus.QUEUED
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJobStatus.RUNNING, attempts=3)
+    schedule_import_jobs_sweep()
+    job.refresh_from_db()
+    assert job.status == ImportJobStatus.FAILED and job.error_code == "import_stuck"
+    assert ExceptionItem.objects.filter(trace_key=f"schedule-import-job:{job.pk}").exists()

@@ -48,12 +48,12 @@ class JsonRpc:
 
 
 @pytest.fixture
-def http(odoo_sim):
+def odoo_http(odoo_sim):
     # plain http on loopback: verify=False skips loading the CA bundle (~0.1 s per client)
     with httpx.Client(base_url=odoo_sim.url, timeout=10.0, verify=False) as client:
         yield client
 
 
 @pytest.fixture
-def rpc(odoo_sim, http) -> JsonRpc:
-    return JsonRpc(odoo_sim, http)
+def odoo_rpc(odoo_sim, odoo_http) -> JsonRpc:
+    return JsonRpc(odoo_sim, odoo_http)

@@ -6,9 +6,9 @@ import pytest
 
 
 @pytest.fixture
-def names(rpc):
+def names(odoo_rpc):
     def search(domain, model="res.partner", context=None):
-        rows = rpc.ok(
+        rows = odoo_rpc.ok(
             model,
             "search_read",
             [domain],
@@ -62,18 +62,18 @@ def test_string_operators(names, operator, value, expected):
     assert names([["supplier_rank", ">", 0], ["name", operator, value]]) == expected
 
 
-def test_comparison_operators_on_numbers_and_dates(names, rpc):
+def test_comparison_operators_on_numbers_and_dates(names, odoo_rpc):
     assert len(names([["supplier_rank", ">=", 1]])) == 6
     assert names([["supplier_rank", "<", 1], ["ref", "!=", False]]) == []
-    orders = rpc.ok(
+    orders = odoo_rpc.ok(
         "purchase.order", "search", [[["date_order", "<=", "2999-12-31"]]], {"order": "id"}
     )
     assert orders == [1, 2, 3]
-    assert rpc.ok("purchase.order", "search", [[["date_order", "<", "2000-01-01"]]]) == []
+    assert odoo_rpc.ok("purchase.order", "search", [[["date_order", "<", "2000-01-01"]]]) == []
 
 
-def test_null_semantics_for_false_and_negative_operators(names, rpc):
-    partner = rpc.ok("res.partner", "create", [{"name": "No Ref Ltd", "supplier_rank": 1}])
+def test_null_semantics_for_false_and_negative_operators(names, odoo_rpc):
+    partner = odoo_rpc.ok("res.partner", "create", [{"name": "No Ref Ltd", "supplier_rank": 1}])
     assert partner
     assert names([["supplier_rank", ">", 0], ["ref", "=", False]]) == ["No Ref Ltd"]
     # != and not in also match unset values, as in Odoo's SQL
@@ -94,8 +94,8 @@ def test_many2one_by_id_list_and_name(names):
     assert names([["parent_id", "!=", False]]) == ["Jana Schmidt"]
 
 
-def test_dotted_paths_through_many2one_and_one2many(names, rpc):
-    lines = rpc.ok(
+def test_dotted_paths_through_many2one_and_one2many(names, odoo_rpc):
+    lines = odoo_rpc.ok(
         "purchase.order.line",
         "search",
         [[["order_id.partner_id.ref", "=", "V-1003"]]],
@@ -103,20 +103,20 @@ def test_dotted_paths_through_many2one_and_one2many(names, rpc):
     )
     assert lines == [2, 3]
     assert names([["bank_ids.acc_number", "=like", "NL%"]]) == ["Formwork Systems B.V."]
-    orders = rpc.ok(
+    orders = odoo_rpc.ok(
         "purchase.order", "search", [[["order_line.product_id.default_code", "=", "CRN-HIRE-50T"]]]
     )
     assert orders == [3]
 
 
-def test_any_and_not_any_sub_domains(rpc):
-    with_rebar = rpc.ok(
+def test_any_and_not_any_sub_domains(odoo_rpc):
+    with_rebar = odoo_rpc.ok(
         "purchase.order",
         "search",
         [[["order_line", "any", [["product_id.default_code", "=like", "REB-%"]]]]],
     )
     assert with_rebar == [2]
-    without = rpc.ok(
+    without = odoo_rpc.ok(
         "purchase.order",
         "search",
         [[["order_line", "not any", [["product_id.default_code", "=like", "REB-%"]]]]],
@@ -125,32 +125,34 @@ def test_any_and_not_any_sub_domains(rpc):
     assert without == [1, 3]
 
 
-def test_child_of_follows_parent_hierarchy(names, rpc):
+def test_child_of_follows_parent_hierarchy(names, odoo_rpc):
     assert names([["id", "child_of", 6]]) == ["Baustoff Schmidt GmbH", "Jana Schmidt"]
-    jana = rpc.ok("res.partner", "search", [[["name", "=", "Jana Schmidt"]]])
+    jana = odoo_rpc.ok("res.partner", "search", [[["name", "=", "Jana Schmidt"]]])
     assert names([["id", "parent_of", jana]]) == ["Baustoff Schmidt GmbH", "Jana Schmidt"]
     assert names([["parent_id", "child_of", 6]]) == ["Jana Schmidt"]
 
 
-def test_x2many_empty_checks(rpc):
-    empty = rpc.ok("purchase.order", "create", [{"partner_id": 6}])
-    assert rpc.ok("purchase.order", "search", [[["order_line", "=", False]]]) == [empty]
-    assert empty not in rpc.ok("purchase.order", "search", [[["order_line", "!=", False]]])
+def test_x2many_empty_checks(odoo_rpc):
+    empty = odoo_rpc.ok("purchase.order", "create", [{"partner_id": 6}])
+    assert odoo_rpc.ok("purchase.order", "search", [[["order_line", "=", False]]]) == [empty]
+    assert empty not in odoo_rpc.ok("purchase.order", "search", [[["order_line", "!=", False]]])
 
 
-def test_invalid_domains_are_value_errors(rpc):
+def test_invalid_domains_are_value_errors(odoo_rpc):
     for domain in ([["name", "between", 1]], [["nofield", "=", 1]], ["|", ["name", "=", "x"]], "x"):
-        error = rpc.error("res.partner", "search", [domain])
+        error = odoo_rpc.error("res.partner", "search", [domain])
         assert error["data"]["name"] == "builtins.ValueError", domain
 
 
-def test_equality_lookups_use_an_index_that_stays_consistent(rpc):
-    first = rpc.ok("purchase.order", "search", [[["partner_ref", "=", "HUB-1"]]])
+def test_equality_lookups_use_an_index_that_stays_consistent(odoo_rpc):
+    first = odoo_rpc.ok("purchase.order", "search", [[["partner_ref", "=", "HUB-1"]]])
     assert first == []
-    po = rpc.ok("purchase.order", "create", [{"partner_id": 6, "partner_ref": "HUB-1"}])
-    assert rpc.ok("purchase.order", "search", [[["partner_ref", "=", "HUB-1"]]]) == [po]
-    rpc.ok("purchase.order", "write", [[po], {"partner_ref": "HUB-2"}])
-    assert rpc.ok("purchase.order", "search", [[["partner_ref", "=", "HUB-1"]]]) == []
-    assert rpc.ok("purchase.order", "search", [[["partner_ref", "in", ["HUB-2", "x"]]]]) == [po]
-    rpc.ok("purchase.order", "unlink", [[po]])
-    assert rpc.ok("purchase.order", "search", [[["partner_ref", "=", "HUB-2"]]]) == []
+    po = odoo_rpc.ok("purchase.order", "create", [{"partner_id": 6, "partner_ref": "HUB-1"}])
+    assert odoo_rpc.ok("purchase.order", "search", [[["partner_ref", "=", "HUB-1"]]]) == [po]
+    odoo_rpc.ok("purchase.order", "write", [[po], {"partner_ref": "HUB-2"}])
+    assert odoo_rpc.ok("purchase.order", "search", [[["partner_ref", "=", "HUB-1"]]]) == []
+    assert odoo_rpc.ok("purchase.order", "search", [[["partner_ref", "in", ["HUB-2", "x"]]]]) == [
+        po
+    ]
+    odoo_rpc.ok("purchase.order", "unlink", [[po]])
+    assert odoo_rpc.ok("purchase.order", "search", [[["partner_ref", "=", "HUB-2"]]]) == []

@@ -29,19 +29,19 @@ def execute_kw(client, sim, model, method, args, kwargs=None):
     return data.get("result")
 
 
-def test_stats_count_calls_and_record_changes(http, odoo_sim):
-    execute_kw(http, odoo_sim, "res.partner", "create", [[{"name": "A"}, {"name": "B"}]])
+def test_stats_count_calls_and_record_changes(odoo_http, odoo_sim):
+    execute_kw(odoo_http, odoo_sim, "res.partner", "create", [[{"name": "A"}, {"name": "B"}]])
     po = execute_kw(
-        http,
+        odoo_http,
         odoo_sim,
         "purchase.order",
         "create",
         [{"partner_id": 6, "order_line": [[0, 0, {"product_id": 1}]]}],
     )
-    execute_kw(http, odoo_sim, "purchase.order", "write", [[po], {"origin": "X"}])
-    execute_kw(http, odoo_sim, "purchase.order", "button_confirm", [[po]])
-    execute_kw(http, odoo_sim, "res.partner", "search_read", [[]], {"limit": 1})
-    stats = http.get("/sim/stats").json()
+    execute_kw(odoo_http, odoo_sim, "purchase.order", "write", [[po], {"origin": "X"}])
+    execute_kw(odoo_http, odoo_sim, "purchase.order", "button_confirm", [[po]])
+    execute_kw(odoo_http, odoo_sim, "res.partner", "search_read", [[]], {"limit": 1})
+    stats = odoo_http.get("/sim/stats").json()
     assert stats["protocols"] == {"jsonrpc": 5}
     assert stats["services"] == {"object.execute_kw": 5}
     assert stats["methods"]["res.partner.create"] == 1
@@ -62,25 +62,25 @@ def test_stats_count_calls_and_record_changes(http, odoo_sim):
     }
 
 
-def test_reset_restores_the_seed_and_zeroes_stats(http, odoo_sim):
-    execute_kw(http, odoo_sim, "res.partner", "unlink", [[9]])
-    assert http.post("/sim/reset").json() == {"status": "reset"}
+def test_reset_restores_the_seed_and_zeroes_stats(odoo_http, odoo_sim):
+    execute_kw(odoo_http, odoo_sim, "res.partner", "unlink", [[9]])
+    assert odoo_http.post("/sim/reset").json() == {"status": "reset"}
     [vendor] = odoo_sim.records("res.partner", ["name"], [["id", "=", 9]])
     assert vendor["name"] == "Formwork Systems B.V."
-    assert http.get("/sim/stats").json()["unlinked"] == {}
-    po = execute_kw(http, odoo_sim, "purchase.order", "create", [{"partner_id": 6}])
+    assert odoo_http.get("/sim/stats").json()["unlinked"] == {}
+    po = execute_kw(odoo_http, odoo_sim, "purchase.order", "create", [{"partner_id": 6}])
     assert (
-        execute_kw(http, odoo_sim, "purchase.order", "read", [[po], ["name"]])[0]["name"]
+        execute_kw(odoo_http, odoo_sim, "purchase.order", "read", [[po], ["name"]])[0]["name"]
         == "P00004"
     )
 
 
-def test_records_endpoint_dumps_everything_including_archived(http, odoo_sim):
-    execute_kw(http, odoo_sim, "res.partner", "write", [[6], {"active": False}])
-    rows = http.get("/sim/records/res.partner", params={"fields": "name,active"}).json()
+def test_records_endpoint_dumps_everything_including_archived(odoo_http, odoo_sim):
+    execute_kw(odoo_http, odoo_sim, "res.partner", "write", [[6], {"active": False}])
+    rows = odoo_http.get("/sim/records/res.partner", params={"fields": "name,active"}).json()
     assert {"id": 6, "name": "Baustoff Schmidt GmbH", "active": False} in rows
-    assert http.get("/sim/records/no.model").status_code == 404
-    assert http.get("/sim/records/res.partner", params={"domain": "[bad"}).status_code == 400
+    assert odoo_http.get("/sim/records/no.model").status_code == 404
+    assert odoo_http.get("/sim/records/res.partner", params={"domain": "[bad"}).status_code == 400
 
 
 def test_a_pooled_client_reuses_one_keep_alive_connection(odoo_sim):

@@ -6,8 +6,8 @@ import pytest
 
 
 @pytest.fixture
-def order(rpc):
-    return rpc.ok(
+def order(odoo_rpc):
+    return odoo_rpc.ok(
         "purchase.order",
         "create",
         [
@@ -22,15 +22,15 @@ def order(rpc):
     )
 
 
-def lines(rpc, order_id):
-    [row] = rpc.ok("purchase.order", "read", [[order_id], ["order_line"]])
+def lines(odoo_rpc, order_id):
+    [row] = odoo_rpc.ok("purchase.order", "read", [[order_id], ["order_line"]])
     return row["order_line"]
 
 
-def test_create_command_links_new_lines_and_fills_from_product(rpc, order):
-    line_ids = lines(rpc, order)
+def test_create_command_links_new_lines_and_fills_from_product(odoo_rpc, order):
+    line_ids = lines(odoo_rpc, order)
     assert len(line_ids) == 2
-    first = rpc.ok(
+    first = odoo_rpc.ok(
         "purchase.order.line",
         "read",
         [line_ids[:1], ["name", "uom_id", "tax_ids", "order_id", "price_subtotal", "date_planned"]],
@@ -43,52 +43,61 @@ def test_create_command_links_new_lines_and_fills_from_product(rpc, order):
     assert first["date_planned"]
 
 
-def test_update_delete_and_link_commands(rpc, order):
-    first, second = lines(rpc, order)
-    rpc.ok("purchase.order", "write", [[order], {"order_line": [[1, first, {"product_qty": 12}]]}])
-    assert rpc.ok("purchase.order.line", "read", [[first], ["product_qty"]])[0]["product_qty"] == 12
-    rpc.ok("purchase.order", "write", [[order], {"order_line": [[2, second, 0]]}])
-    assert lines(rpc, order) == [first]
-    assert rpc.ok("purchase.order.line", "search", [[["id", "=", second]]]) == []
-    other = rpc.ok("purchase.order", "create", [{"partner_id": 6}])
-    rpc.ok("purchase.order", "write", [[other], {"order_line": [[4, first, 0]]}])
-    assert lines(rpc, other) == [first] and lines(rpc, order) == []
+def test_update_delete_and_link_commands(odoo_rpc, order):
+    first, second = lines(odoo_rpc, order)
+    odoo_rpc.ok(
+        "purchase.order", "write", [[order], {"order_line": [[1, first, {"product_qty": 12}]]}]
+    )
+    assert (
+        odoo_rpc.ok("purchase.order.line", "read", [[first], ["product_qty"]])[0]["product_qty"]
+        == 12
+    )
+    odoo_rpc.ok("purchase.order", "write", [[order], {"order_line": [[2, second, 0]]}])
+    assert lines(odoo_rpc, order) == [first]
+    assert odoo_rpc.ok("purchase.order.line", "search", [[["id", "=", second]]]) == []
+    other = odoo_rpc.ok("purchase.order", "create", [{"partner_id": 6}])
+    odoo_rpc.ok("purchase.order", "write", [[other], {"order_line": [[4, first, 0]]}])
+    assert lines(odoo_rpc, other) == [first] and lines(odoo_rpc, order) == []
 
 
-def test_unlink_command_on_cascade_one2many_deletes_the_line(rpc, order):
-    first, second = lines(rpc, order)
-    rpc.ok("purchase.order", "write", [[order], {"order_line": [[3, first, 0]]}])
-    assert lines(rpc, order) == [second]
-    assert rpc.ok("purchase.order.line", "search", [[["id", "=", first]]]) == []
+def test_unlink_command_on_cascade_one2many_deletes_the_line(odoo_rpc, order):
+    first, second = lines(odoo_rpc, order)
+    odoo_rpc.ok("purchase.order", "write", [[order], {"order_line": [[3, first, 0]]}])
+    assert lines(odoo_rpc, order) == [second]
+    assert odoo_rpc.ok("purchase.order.line", "search", [[["id", "=", first]]]) == []
 
 
-def test_clear_and_set_commands_on_one2many(rpc, order):
-    first, second = lines(rpc, order)
-    rpc.ok("purchase.order", "write", [[order], {"order_line": [[6, 0, [second]]]}])
-    assert lines(rpc, order) == [second]
-    rpc.ok("purchase.order", "write", [[order], {"order_line": [[5, 0, 0]]}])
-    assert lines(rpc, order) == []
-    assert rpc.ok("purchase.order", "read", [[order], ["amount_total"]])[0]["amount_total"] == 0.0
+def test_clear_and_set_commands_on_one2many(odoo_rpc, order):
+    first, second = lines(odoo_rpc, order)
+    odoo_rpc.ok("purchase.order", "write", [[order], {"order_line": [[6, 0, [second]]]}])
+    assert lines(odoo_rpc, order) == [second]
+    odoo_rpc.ok("purchase.order", "write", [[order], {"order_line": [[5, 0, 0]]}])
+    assert lines(odoo_rpc, order) == []
+    assert (
+        odoo_rpc.ok("purchase.order", "read", [[order], ["amount_total"]])[0]["amount_total"] == 0.0
+    )
 
 
-def test_many2many_commands(rpc, order):
-    first, _second = lines(rpc, order)
+def test_many2many_commands(odoo_rpc, order):
+    first, _second = lines(odoo_rpc, order)
 
     def taxes():
-        return rpc.ok("purchase.order.line", "read", [[first], ["tax_ids"]])[0]["tax_ids"]
+        return odoo_rpc.ok("purchase.order.line", "read", [[first], ["tax_ids"]])[0]["tax_ids"]
 
-    rpc.ok("purchase.order.line", "write", [[first], {"tax_ids": [[5, 0, 0]]}])
+    odoo_rpc.ok("purchase.order.line", "write", [[first], {"tax_ids": [[5, 0, 0]]}])
     assert taxes() == []
-    rpc.ok("purchase.order.line", "write", [[first], {"tax_ids": [[4, 2, 0], [4, 1, 0]]}])
+    odoo_rpc.ok("purchase.order.line", "write", [[first], {"tax_ids": [[4, 2, 0], [4, 1, 0]]}])
     assert taxes() == [2, 1]
-    rpc.ok("purchase.order.line", "write", [[first], {"tax_ids": [[3, 2, 0]]}])
+    odoo_rpc.ok("purchase.order.line", "write", [[first], {"tax_ids": [[3, 2, 0]]}])
     assert taxes() == [1]
-    rpc.ok("purchase.order.line", "write", [[first], {"tax_ids": [[6, 0, [2]]]}])
+    odoo_rpc.ok("purchase.order.line", "write", [[first], {"tax_ids": [[6, 0, [2]]]}])
     assert taxes() == [2]
-    rpc.ok("purchase.order.line", "write", [[first], {"tax_ids": [1, 2]}])  # a plain id list = SET
+    odoo_rpc.ok(
+        "purchase.order.line", "write", [[first], {"tax_ids": [1, 2]}]
+    )  # a plain id list = SET
     assert taxes() == [1, 2]
     new_tax = None
-    rpc.ok(
+    odoo_rpc.ok(
         "purchase.order.line",
         "write",
         [
@@ -97,14 +106,14 @@ def test_many2many_commands(rpc, order):
         ],
     )
     new_tax = taxes()[-1]
-    assert rpc.ok("account.tax", "read", [[new_tax], ["name"]])[0]["name"] == "7% VAT"
-    rpc.ok("purchase.order.line", "write", [[first], {"tax_ids": [[2, new_tax, 0]]}])
-    assert rpc.ok("account.tax", "search", [[["id", "=", new_tax]]]) == []
+    assert odoo_rpc.ok("account.tax", "read", [[new_tax], ["name"]])[0]["name"] == "7% VAT"
+    odoo_rpc.ok("purchase.order.line", "write", [[first], {"tax_ids": [[2, new_tax, 0]]}])
+    assert odoo_rpc.ok("account.tax", "search", [[["id", "=", new_tax]]]) == []
     assert taxes() == [1, 2]
 
 
-def test_amounts_follow_lines_and_taxes(rpc, order):
-    [po] = rpc.ok(
+def test_amounts_follow_lines_and_taxes(odoo_rpc, order):
+    [po] = odoo_rpc.ok(
         "purchase.order", "read", [[order], ["amount_untaxed", "amount_tax", "amount_total"]]
     )
     assert po["amount_untaxed"] == 3840.0  # 10 x 100 + 200 x 14.20
@@ -112,7 +121,7 @@ def test_amounts_follow_lines_and_taxes(rpc, order):
     assert po["amount_total"] == 4569.6
 
 
-def test_invalid_command_is_rejected_and_rolled_back(rpc, order):
-    error = rpc.error("purchase.order", "write", [[order], {"order_line": [[9, 0, 0]]}])
+def test_invalid_command_is_rejected_and_rolled_back(odoo_rpc, order):
+    error = odoo_rpc.error("purchase.order", "write", [[order], {"order_line": [[9, 0, 0]]}])
     assert error["data"]["name"] == "builtins.ValueError"
-    assert len(lines(rpc, order)) == 2
+    assert len(lines(odoo_rpc, order)) == 2

@@ -65,6 +65,9 @@ class SystemEntry:
     plain_secrets: list[str]
     connector: Connector
     native_signature: bool
+    # False for connectors without their own parse_event (the hub's envelope): skip the call and
+    # the header dict it needs.
+    parses_events: bool = True
 
 
 _cache_lock = threading.Lock()
@@ -112,6 +115,7 @@ def _system_entry_build(system: System) -> SystemEntry:
         plain_secrets=plain,
         connector=connector,
         native_signature=bool(getattr(connector, "native_signature", False)),
+        parses_events=type(connector).parse_event is not Connector.parse_event,
     )
 
 
@@ -429,8 +433,14 @@ def inbound_events(request, system_code: str):
 
     webhook_id = request.META.get("HTTP_WEBHOOK_ID", "")
     try:
-        parsed = entry.connector.parse_event(
-            headers={k.lower(): v for k, v in request.headers.items()}, payload=payload, body=body
+        parsed = (
+            entry.connector.parse_event(
+                headers={k.lower(): v for k, v in request.headers.items()},
+                payload=payload,
+                body=body,
+            )
+            if entry.parses_events
+            else None
         )
     except ApplicationError as exc:
         # A connector's InvalidEventError: its own code and message (e.g. invalid_event).

@@ -190,3 +190,10 @@ def test_separate_process_faults_over_http(odoo_sim_process):
         assert client.post("/jsonrpc", json=payload).json()["result"]["server_version"] == "19.0"
     sim.clear_faults()
     assert sim.terminate() == 0
+
+
+def test_stats_name_methods_as_called(odoo_http, odoo_sim):
+    execute_kw(odoo_http, odoo_sim, "res.partner", "load", [["name"], [["Loaded"]]])
+    execute_kw(odoo_http, odoo_sim, "budget.analytic", "action_budget_done", [[1]])
+    methods = odoo_http.get("/sim/stats").json()["methods"]
+    assert methods == {"res.partner.load": 1, "budget.analytic.action_budget_done": 1}

@@ -359,20 +359,21 @@ class OdooSimulator:
             if not args:
                 raise TypeError(f"{method}() missing 1 required positional argument: 'ids'")
             ids = _normalize_ids(args.pop(0))
-        result = self._run(env, model, found, ids, args, kwargs)
+        result = self._run(env, model, method, found, ids, args, kwargs)
         if method == "create" and isinstance(result, CreatedIds):
             first = (args or [None])[0] if args else kwargs.get("vals_list")
             return result[0] if isinstance(first, dict) else list(result)
         return result
 
-    def _run(self, env: Env, model: str, found, ids, args, kwargs):
+    def _run(self, env: Env, model: str, method: str, found, ids, args, kwargs):
         recs = Records(env, model, ids)
         try:
             _signature(found.func).bind(recs, *args, **kwargs)
         except TypeError as exc:
-            raise TypeError(f"{found.func.__name__}() {exc}") from None
+            raise TypeError(f"{method}() {exc}") from None
         self.call_stats.bump(self.call_stats.models, model)
-        self.call_stats.bump(self.call_stats.methods, f"{model}.{found.func.__name__}")
+        self.call_stats.bump(self.call_stats.methods, f"{model}.{method}")
+        logger.debug("uid %s calls %s.%s ids=%s", env.uid, model, method, ids[:10])
         with self.store.transaction():
             if found.access != "none":
                 env.check_access(model, found.access)
@@ -905,7 +906,7 @@ class OdooSimulator:
                 _signature(found.func).bind(Records(env, model, ids), **params)
             except TypeError as exc:
                 raise HttpError(422, f"{model_method}() {exc}") from None
-            result = self._run(env, model, found, ids, [], params)
+            result = self._run(env, model, model_method, found, ids, [], params)
             if isinstance(result, CreatedIds):
                 result = list(result)
         except Exception as exc:

@@ -59,6 +59,14 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception:  # a simulator bug must still answer like a crashed Odoo worker
             logger.exception("odoo simulator error on %s %s", self.command, self.path)
             response = Response(500, b"500 Internal Server Error", "text/plain")
+        logger.debug(
+            "%s %s %s -> %s%s",
+            self.client_address[0],
+            self.command,
+            self.path,
+            "dropped" if response.drop else response.status,
+            f" (after {response.delay_s:.1f}s)" if response.delay_s else "",
+        )
         if response.delay_s:
             sim_server.app.sleep(response.delay_s)
         if response.drop:

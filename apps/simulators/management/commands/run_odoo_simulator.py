@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import signal
 import threading
 
@@ -45,6 +46,13 @@ class Command(BaseCommand):
             raise CommandError(f"--faults: {exc}") from exc
         except ValueError as exc:
             raise CommandError(f"--state: {exc}") from exc
+        if options["verbosity"] >= 2:  # -v 2: one line per request and per ORM call
+            handler = logging.StreamHandler(self.stdout)
+            handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+            sim_logger = logging.getLogger("integrationhub.odoo_sim")
+            sim_logger.addHandler(handler)
+            sim_logger.setLevel(logging.DEBUG)
+            sim_logger.propagate = False
         server = SimulatorServer(app, host=options["host"], port=options["port"])
         try:
             server.start()

@@ -18,7 +18,7 @@ from typing import Any
 
 from . import security
 from .domain import compile_domain, domain_mentions, parse_domain
-from .exceptions import AccessError, MissingError, ValidationError
+from .exceptions import MissingError, ValidationError
 from .fields import Field, ModelDef
 
 SUPERUSER_ID = 1
@@ -1006,13 +1006,3 @@ def check_exists(env: Env, model: str, ids: Iterable[int]) -> None:
     missing = [i for i in ids if i not in table]
     if missing:
         raise missing_error(env, model, missing)
-
-
-def ensure_one(recs: Records) -> int:
-    if len(recs.ids) != 1:
-        raise ValueError(f"Expected singleton: {recs!r}")
-    return recs.ids[0]
-
-
-def access_error(env: Env, model: str, operation: str) -> AccessError:
-    return security.access_error(env, model, operation)

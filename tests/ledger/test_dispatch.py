@@ -234,3 +234,46 @@ def test_two_claimers_never_get_the_same_row(inbound_system):
     assert len(all_ids) == 300
     assert len(set(all_ids)) == 300
     assert sum(1 for ids in claims.values() if ids) >= 2  # they really competed
+
+
+@pytest.mark.postgres
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_run_dispatcher_process_stops_cleanly_on_sigterm():
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    settings_dict = connection.settings_dict
+    url = (
+        f"postgres://{settings_dict['USER'] or 'postgres'}@{settings_dict['HOST'] or '127.0.0.1'}:"
+        f"{settings_dict['PORT'] or 5432}/{settings_dict['NAME']}"
+    )
+    root = Path(__file__).resolve().parents[2]
+    child = subprocess.Popen(
+        [sys.executable, "manage.py", "run_dispatcher", "--idle", "0.1", "--max-seconds", "60"],
+        cwd=root,
+        env={**os.environ, "DATABASE_URL": url, "REDIS_URL": ""},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        first_line = ""
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and "started" not in first_line:
+            first_line = child.stdout.readline()
+            if not first_line and child.poll() is not None:
+                break
+        assert "started" in first_line, first_line
+        child.send_signal(signal.SIGTERM)
+        output, _ = child.communicate(timeout=30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait(timeout=10)
+    assert child.returncode == 0
+    assert "stopped" in output

@@ -74,7 +74,7 @@ def _changes(before: dict, after: dict) -> dict:
 
 
 def _save_versioned(
-    *, obj, actor, values: dict, action_name: str, note: str = "", creating: bool
+    *, obj, actor, values: dict, action_name: str, note: str = "", creating: bool, audit=True
 ) -> Any:
     """Apply `values`, bump the version, keep a revision and an audit entry. Caller is atomic."""
     before = {} if creating else _snapshot(obj)
@@ -101,10 +101,11 @@ def _save_versioned(
         ) from exc
     action = "created" if creating else "updated"
     config_revision_record(obj=obj, action=action, actor=actor, note=note)
-    detail = {"version": obj.version, "values": _snapshot(obj)}
-    if not creating:
-        detail["changed"] = _changes(before, _snapshot(obj))
-    audit_record(actor=actor, action=f"{action_name}.{action}", target=obj, detail=detail)
+    if audit:
+        detail = {"version": obj.version, "values": _snapshot(obj)}
+        if not creating:
+            detail["changed"] = _changes(before, _snapshot(obj))
+        audit_record(actor=actor, action=f"{action_name}.{action}", target=obj, detail=detail)
     return obj
 
 
@@ -271,9 +272,10 @@ def mapping_save(
     project=None,
     external_label: str = "",
     note: str = "",
+    audit: bool = True,
 ) -> Mapping:
     """Create a mapping or give an existing one (same kind/system/scope/project/value) a new
-    version."""
+    version. `audit=False` is for bulk imports, which write one summary audit entry."""
     if kind not in MappingKind.values:
         raise ApplicationError(f"Unknown mapping kind {kind!r}.", code="bad_mapping_kind")
     external_value = (external_value or "").strip()
@@ -300,6 +302,7 @@ def mapping_save(
             action_name="sync.mapping",
             note=note,
             creating=True,
+            audit=audit,
         )
     return _save_versioned(
         obj=mapping,
@@ -308,6 +311,7 @@ def mapping_save(
         action_name="sync.mapping",
         note=note,
         creating=False,
+        audit=audit,
     )
 
 

@@ -263,6 +263,10 @@ def _run_python(url: str, requests, seconds: float, connections: int) -> dict:
     }
 
 
+def _rate(result: dict) -> float:
+    return result["requests"] / result["seconds"] if result["seconds"] else 0.0
+
+
 def _prepare() -> None:
     from django.db import connection
 
@@ -319,14 +323,14 @@ def run(args) -> list[dict]:
         return [{"figure": "skipped", "value": "needs PostgreSQL", "unit": ""}]
     _prepare()
     started = time.monotonic()
-    seconds = 3 if args.quick else 5
+    seconds = 2 if args.quick else 4
     connections = 32
     use_wrk = shutil.which("wrk") is not None
     load = _run_wrk if use_wrk else _run_python
     generator = "wrk" if use_wrk else "python threads (install wrk for accurate figures)"
     run_id = uuid.uuid4().hex[:8]
     # More distinct events than a run can send (≈ 3,000/s at best), so each is a first delivery.
-    count = 10_000 if args.quick else 16_000
+    count = 12_000 if args.quick else 26_000
     ingest_path = f"/api/v1/inbound/{SYSTEM_CODE}/events"
     database_url = os.environ.get("DATABASE_URL", "")
     rows: list[dict] = []
@@ -341,17 +345,28 @@ def run(args) -> list[dict]:
             for _, h, b in _signed_requests(ingest_path, 2000, run_id + "b")
         ]
         load(base, bare_requests[:200], 1, connections)  # warm-up: connections, imports, caches
-        results["bare"] = load(base, bare_requests, seconds, connections)
+        # Interleaved rounds (bare, ingest, bare, ingest), best of each: a machine whose load
+        # drifts during the benchmark then skews both sides alike.
         signed = _signed_requests(ingest_path, count, run_id)
+        half = len(signed) // 2
         before = Transaction.objects.filter(system__code=SYSTEM_CODE).count()
-        results["ingest"] = load(base, signed, seconds, connections)
+        answered = 0
+        for round_index in range(2):
+            bare_result = load(base, bare_requests, seconds, connections)
+            chunk = signed[round_index * half : (round_index + 1) * half]
+            ingest_result = load(base, chunk, seconds, connections)
+            answered += ingest_result["requests"]
+            if "bare" not in results or _rate(bare_result) > _rate(results["bare"]):
+                results["bare"] = bare_result
+            if "ingest" not in results or _rate(ingest_result) > _rate(results["ingest"]):
+                results["ingest"] = ingest_result
         after = Transaction.objects.filter(system__code=SYSTEM_CODE).count()
     finally:
         _stop_server(server)
 
     redis_url = BENCH_REDIS_URL
     # The optional third run only while the whole benchmark stays inside its 30 s budget.
-    if not args.quick and time.monotonic() - started < 15 and _redis_reachable():
+    if not args.quick and time.monotonic() - started < 18 and _redis_reachable():
         port = _free_port()
         server = _start_server(
             port,
@@ -369,14 +384,12 @@ def run(args) -> list[dict]:
             _stop_server(server)
             _redis_queue_drop(redis_url)
 
-    def rate(result):
-        return result["requests"] / result["seconds"] if result["seconds"] else 0.0
-
+    rate = _rate
     bare, ingest = results["bare"], results["ingest"]
     workers = (os.cpu_count() or 2) * 2 + 1
     note = (
-        f"{generator}, {connections} connections, {seconds} s, gunicorn sync x{workers}, "
-        f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}"
+        f"{generator}, {connections} connections, best of 2 × {seconds} s, "
+        f"gunicorn sync x{workers}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}"
     )
     rows += [
         {
@@ -393,9 +406,9 @@ def run(args) -> list[dict]:
         },
         {
             "figure": "signed ingest / bare INSERT",
-            "value": round(rate(ingest) / rate(bare), 3) if rate(bare) else 0.0,
-            "unit": "ratio",
-            "goal": "≥ 0.8",
+            "value": round(100 * rate(ingest) / rate(bare), 1) if rate(bare) else 0.0,
+            "unit": "% of bare",
+            "goal": "≥ 80",
         },
         {"figure": "ingest latency p50", "value": round(ingest["p50"], 2), "unit": "ms"},
         {"figure": "ingest latency p95", "value": round(ingest["p95"], 2), "unit": "ms"},
@@ -413,7 +426,7 @@ def run(args) -> list[dict]:
         },
         {
             "figure": "ingest rows committed vs requests answered",
-            "value": f"{after - before} / {ingest['requests']}",
+            "value": f"{after - before} / {answered}",
             "unit": "rows",
             "note": "every 202 has its row (wrk may count a few requests cut off at the end)",
         },

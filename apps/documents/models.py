@@ -268,6 +268,10 @@ class Transmittal(models.Model):
     def __str__(self) -> str:
         return f"{self.number} {self.subject}"
 
+    @property
+    def status_colour(self) -> str:
+        return TransmittalStatus(self.status).colour
+
 
 class TransmittalItem(models.Model):
     """A document (at a revision) carried by a transmittal."""

@@ -111,10 +111,12 @@ def document_status_age_matrix(*, queryset: QuerySet[Document], now: datetime | 
 
 
 def document_counts_by_meaning(*, queryset: QuerySet[Document]) -> dict[str, int]:
-    return {
-        row["status_meaning"] or "unknown": row["n"]
-        for row in queryset.values("status_meaning").annotate(n=Count("id"))
-    }
+    counts: dict[str, int] = {}
+    rows = queryset.order_by().values("status_meaning", "status_known").annotate(n=Count("id"))
+    for row in rows:
+        key = "unknown" if not row["status_known"] else (row["status_meaning"] or "none")
+        counts[key] = counts.get(key, 0) + row["n"]
+    return counts
 
 
 def document_events_releasing(*, user=None) -> QuerySet[DocumentEvent]:

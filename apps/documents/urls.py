@@ -1,2 +1,18 @@
+from django.urls import path
+
+from apps.documents import views
+
 app_name = "documents"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("<int:document_id>/", views.detail, name="detail"),
+    path("transmittals/", views.transmittals, name="transmittals"),
+    path("transmittals/new/", views.transmittal_new, name="transmittal_new"),
+    path("transmittals/<int:transmittal_id>/", views.transmittal_detail, name="transmittal_detail"),
+    path(
+        "transmittals/<int:transmittal_id>/status/",
+        views.transmittal_move,
+        name="transmittal_move",
+    ),
+    path("settings/", views.settings_view, name="settings"),
+]

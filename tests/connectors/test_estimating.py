@@ -247,3 +247,23 @@ def test_connector_file_parse_gives_the_push_shape_with_totals():
     assert payload["project"] == "SCH-001"
     assert payload["totals"] == {"EUR": "15.0"}
     assert len(payload["lines"]) == 2
+
+
+def test_budget_payload_becomes_the_csv_the_budget_import_reads():
+    import csv
+    import io
+
+    from apps.connectors.estimating.connector import budget_payload_as_csv
+
+    event = _connector().parse_event(headers={"webhook-id": "m"}, payload=_push())
+    rows = list(csv.DictReader(io.StringIO(budget_payload_as_csv(event.payload).decode())))
+    assert rows == [
+        {
+            "project": "SCH-001",
+            "phase": "Sub",
+            "cost_code": "03 30 00",
+            "description": "Concrete",
+            "amount": "1250.50",
+            "currency": "EUR",
+        }
+    ]

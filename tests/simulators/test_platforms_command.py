@@ -112,3 +112,23 @@ def test_command_without_a_secret_for_a_system_says_which(db, monkeypatch):
 def test_command_refuses_bad_options(db, args, message):
     with pytest.raises(CommandError, match=message):
         call_command("emit_platform_events", "--no-serve", "--max-events", "1", *args)
+
+
+def test_budget_pushes_use_the_projects_own_phase_codes(
+    stub_hub, platform_systems, platform_projects, tmp_path
+):
+    from apps.projects.models import Phase
+
+    hospital = next(p for p in platform_projects if p.code == "HOS-002")
+    Phase.objects.create(project=hospital, code="SUB", name="Substructure")
+    url, hub = stub_hub
+    call_command(
+        "emit_platform_events",
+        "--target", url, "--rate", "200", "--max-events", "6", "--bad-share", "0",
+        "--systems", "estimating", "--projects", "HOS-002", "--no-serve", "--progress", "0",
+        stdout=io.StringIO(),
+    )  # fmt: skip
+    phases = {
+        line["phase"] for r in hub.requests for line in json.loads(r.content)["data"]["lines"]
+    }
+    assert phases == {"SUB"}

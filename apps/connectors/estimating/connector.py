@@ -17,6 +17,8 @@ apps.connectors.estimating.budget_files.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from decimal import Decimal
 from typing import Any
@@ -142,6 +144,27 @@ def budget_file_payload(result: BudgetParseResult, *, file_name: str = "") -> di
         "skipped": [skip.as_payload() for skip in result.skipped],
         "totals": {cur: str(total) for cur, total in result.totals_by_currency().items()},
     }
+
+
+def budget_payload_as_csv(payload: dict[str, Any]) -> bytes:
+    """A budget push (or parsed file) payload as the CSV the procurement budget import reads
+    (project, phase, cost_code, description, amount, currency), so both paths share one import
+    service and one row-by-row report. Amounts are the Decimal strings of the payload."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["project", "phase", "cost_code", "description", "amount", "currency"])
+    for line in payload.get("lines") or []:
+        writer.writerow(
+            [
+                line.get("project") or payload.get("project", ""),
+                line.get("phase", ""),
+                line.get("cost_code", ""),
+                line.get("description", ""),
+                line.get("amount", ""),
+                line.get("currency") or payload.get("currency", ""),
+            ]
+        )
+    return buffer.getvalue().encode("utf-8")
 
 
 @register("estimating")

@@ -67,6 +67,7 @@ DEFAULT_COST_CODES = [
 ]
 # Codes a platform uses that nobody mapped: an estimator's own code, a field app's shorthand.
 UNMAPPED_COST_CODES = ["E-0331-CONC", "X-9910", "LAB-OT-2", "99 99 01", "CC.07.210"]
+DEFAULT_PHASES = ["Enabling works", "Substructure", "Superstructure", "Envelope", "Fit-out"]
 MILESTONES = [
     ("MS1000", "Site possession"),
     ("MS1100", "Substructure complete"),
@@ -163,6 +164,8 @@ class PlatformWorld:
         seed: int = 1,
         projects: list[tuple[str, str]] | None = None,
         cost_codes: list[str] | None = None,
+        phases: dict[str, list[str]] | None = None,
+        commitments: dict[str, list[str]] | None = None,
         now=None,
     ):
         self.rng = random.Random(seed)
@@ -205,8 +208,12 @@ class PlatformWorld:
         self.milestones: dict[tuple[str, str], dict] = {}
         self.milestone_history: dict[tuple[str, str], list[dict]] = {}
         self.late_budgets: list[dict] = []  # older versions held back (out-of-order traffic)
+        # The hub's own phase codes and commitment numbers when known (the demo), so budget
+        # pushes and site deliveries refer to things that exist.
+        self.phases = {code: list(values) for code, values in (phases or {}).items() if values}
         self.purchase_orders = {
-            p.code: [f"P{idx:05d}" for idx in range(1, 6)] for p in self.projects
+            p.code: list((commitments or {}).get(p.code) or [f"P{i:05d}" for i in range(1, 6)])
+            for p in self.projects
         }
         # Subject → seq of the latest delivery about it, and which seqs the hub accepted:
         # out-of-order deliveries are only made for subjects whose newer update has landed.
@@ -712,17 +719,17 @@ class PlatformWorld:
             {"budget_id": f"EST-{project.code}", "version": 0, "lines": []},
         )
         budget["version"] += 1
-        lines = self._budget_lines(category)
+        lines = self._budget_lines(category, project.code)
         budget["lines"] = lines
         moment = self.now()
         return self._budget_delivery(
             project, budget["budget_id"], budget["version"], lines, moment, category
         )
 
-    def _budget_lines(self, category: str) -> list[dict]:
+    def _budget_lines(self, category: str, project_code: str = "") -> list[dict]:
         count = min(len(self.cost_codes), self.rng.randint(4, 7))
         codes = self.rng.sample(self.cost_codes, k=count)
-        phases = ["Enabling works", "Substructure", "Superstructure", "Envelope", "Fit-out"]
+        phases = self.phases.get(project_code) or DEFAULT_PHASES
         lines = [
             {
                 "phase": self.rng.choice(phases),
@@ -791,7 +798,7 @@ class PlatformWorld:
             "project": project.code,
             "budget_id": budget["budget_id"],
             "version": budget["version"],
-            "lines": self._budget_lines("good"),
+            "lines": self._budget_lines("good", project.code),
             "time": self.now(),
         }
         newer = self._estimating("good", project=project)  # the next version, sent now

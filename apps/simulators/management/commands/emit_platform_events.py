@@ -66,6 +66,30 @@ def demo_secrets() -> dict[str, str]:
     return {}
 
 
+def phases_and_commitments() -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """Phase codes and commitment numbers per project code, when those models exist."""
+    from django.apps import apps as django_apps
+
+    phases: dict[str, list[str]] = {}
+    commitments: dict[str, list[str]] = {}
+    try:
+        phase_model = django_apps.get_model("projects", "Phase")
+    except LookupError:
+        phase_model = None
+    if phase_model is not None:
+        for project_code, code in phase_model.objects.values_list("project__code", "code"):
+            phases.setdefault(project_code, []).append(code)
+    try:
+        commitment_model = django_apps.get_model("procurement", "Commitment")
+    except LookupError:
+        commitment_model = None
+    if commitment_model is not None:
+        rows = commitment_model.objects.values_list("project__code", "number").order_by("id")
+        for project_code, number in rows[:5000]:
+            commitments.setdefault(project_code, []).append(number)
+    return phases, commitments
+
+
 def projects_and_cost_codes() -> tuple[list[tuple[str, str]], list[str]]:
     """The hub's projects and cost codes when the database is reachable (the demo)."""
     from apps.projects.models import Project
@@ -145,9 +169,11 @@ class Command(BaseCommand):
             )
 
         projects, cost_codes = DEMO_PROJECTS, []
+        phases, commitments = {}, {}
         try:
             db_projects, cost_codes = projects_and_cost_codes()
             projects = db_projects or projects
+            phases, commitments = phases_and_commitments()
         except DatabaseError:
             self.stderr.write("hub database not reachable: using the demo projects")
         if options["projects"]:
@@ -156,7 +182,11 @@ class Command(BaseCommand):
             projects = [(code, names.get(code, code)) for code in wanted]
 
         world = PlatformWorld(
-            seed=options["seed"], projects=projects, cost_codes=cost_codes or None
+            seed=options["seed"],
+            projects=projects,
+            cost_codes=cost_codes or None,
+            phases=phases,
+            commitments=commitments,
         )
         server = None
         if not options["no_serve"]:

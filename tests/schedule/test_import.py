@@ -9,6 +9,7 @@ import pytest
 
 from apps.audit.models import AuditEntry
 from apps.schedule.choices import ActivityStatus, ActivityType, ScheduleKind, SourceFormat
+from apps.schedule.errors import ScheduleImportRefused
 from apps.schedule.models import Activity, ScheduleCalendar, ScheduleVersion, WbsNode
 from apps.schedule.services import schedule_import_file
 from tests.schedule.conftest import (
@@ -197,3 +198,63 @@ def test_large_batches_are_written_in_one_version(school, monkeypatch):
     assert version.activities.count() == 12
     assert WbsNode.objects.filter(version=version).count() == 1
     assert version.activities.filter(wbs__isnull=True).count() == 0
+
+
+def test_baseline_project_inside_an_xer_is_left_out_automatically(school):
+    """P6 can export a project with its baseline project; the baseline (sum_base_proj_id) is
+    not imported as the project, and its rows are skipped with a warning."""
+    data = fixture_bytes("percent-complete-8.4.xer")
+    lines = data.split(b"\n")
+    fields_line = next(line for line in lines if line.startswith(b"%F\tproj_id"))
+    base_column = fields_line.split(b"\t")[1:].index(b"sum_base_proj_id")
+    row_at = next(i for i, line in enumerate(lines) if line.startswith(b"%R\t4507\t"))
+    current = lines[row_at].split(b"\t")
+    current[1 + base_column] = b"4599"
+    baseline = list(current)
+    baseline[1], baseline[1 + base_column] = b"4599", b""
+    lines[row_at] = b"\t".join(current)
+    lines.insert(row_at + 1, b"\t".join(baseline).replace(b"EC00640", b"EC00640-BL"))
+    task_row = next(line for line in lines if line.startswith(b"%R\t101717"))
+    baseline_task = task_row.replace(b"%R\t101717\t4507", b"%R\t991717\t4599")
+    end = lines.index(b"%E")
+    lines.insert(end, baseline_task.replace(b"A1000", b"A1000-BL"))
+    version = schedule_import_file(
+        project=school, file_bytes=b"\n".join(lines), file_name="with-bl.xer", kind="update"
+    )
+    assert version.source_project_code == "EC00640"
+    assert version.activities.count() == 12
+    assert not version.activities.filter(task_code="A1000-BL").exists()
+    messages = " ".join(w["message"] for w in version.warnings)
+    assert "EC00640-BL" in messages and "1 rows belong to other projects" in messages
+
+
+def test_utf8_with_byte_order_mark_is_read(school):
+    text = fixture_bytes("percent-complete-8.4.xer").decode("cp1252")
+    version = schedule_import_file(
+        project=school,
+        file_bytes=b"\xef\xbb\xbf" + text.encode("utf-8"),
+        file_name="bom.xer",
+        kind="baseline",
+    )
+    assert version.encoding == "utf-8-sig" and version.source_version == "8.4"
+    assert version.activities.count() == 12
+
+
+def test_pmxml_with_several_projects_needs_a_choice(school):
+    data = fixture_bytes("percent-complete-8.4.pmxml")
+    start, end = data.index(b"<Project>"), data.index(b"</Project>") + len(b"</Project>")
+    second = data[start:end].replace(b"<Id>EC00640</Id>", b"<Id>EC00641</Id>")
+    doubled = data[:end] + b"\n" + second + data[end:]
+    with pytest.raises(ScheduleImportRefused) as caught:
+        schedule_import_file(project=school, file_bytes=doubled, file_name="two.xml", kind="update")
+    assert caught.value.code == "schedule_several_projects"
+    assert "EC00640" in caught.value.message and "EC00641" in caught.value.message
+    version = schedule_import_file(
+        project=school,
+        file_bytes=doubled,
+        file_name="two.xml",
+        kind="update",
+        source_project="EC00641",
+    )
+    assert version.source_project_code == "EC00641"
+    assert version.activities.count() == len(xml_elements(data, "Activity"))

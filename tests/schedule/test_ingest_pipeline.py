@@ -127,3 +127,18 @@ def test_connector_parses_scheduling_webhooks(p6_system):
     ):
         with pytest.raises(InvalidEventError):
             connector.parse_event(headers={"webhook-id": "m"}, payload=bad)
+
+
+def test_slip_events_pass_through_the_pipeline(school, run_pipeline):
+    for index, name in enumerate(SLIP_FILES[:3]):
+        schedule_import_file(
+            project=school,
+            file_bytes=fixture_bytes(name),
+            file_name=name,
+            kind=ScheduleKind.BASELINE if index == 0 else ScheduleKind.UPDATE,
+        )
+    events = list(Transaction.objects.filter(domain="milestone", operation="slipped"))
+    assert len(events) == 2
+    for event in run_pipeline(*events):
+        assert event.status not in ("failed", "held", "dead", "retrying"), event.last_error_message
+        assert event.project_id == school.pk

@@ -50,6 +50,8 @@ class Vendor(models.Model):
     name = models.CharField(max_length=200)
     vat = models.CharField(max_length=40, blank=True)
     email = models.EmailField(blank=True)
+    # The account payments go to (bank reconciliation matches counterparties on it).
+    iban = models.CharField(max_length=34, blank=True)
     currency = models.CharField(max_length=3, default="EUR")
     status = models.CharField(max_length=20, choices=VendorStatus, default=VendorStatus.PENDING)
     blocked_reason = models.CharField(max_length=255, blank=True)

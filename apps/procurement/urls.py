@@ -1,2 +1,35 @@
+from django.urls import path
+
+from apps.procurement import views
+
 app_name = "procurement"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("requisitions/", views.requisition_list_view, name="requisitions"),
+    path("requisitions/new/", views.requisition_new, name="requisition_new"),
+    path("requisitions/check/", views.requisition_check, name="requisition_check"),
+    path(
+        "requisitions/<int:requisition_id>/",
+        views.requisition_detail,
+        name="requisition_detail",
+    ),
+    path(
+        "requisitions/<int:requisition_id>/<str:action>/",
+        views.requisition_action,
+        name="requisition_action",
+    ),
+    path("commitments/", views.commitment_list_view, name="commitments"),
+    path("commitments/<int:commitment_id>/", views.commitment_detail, name="commitment_detail"),
+    path("invoices/", views.invoice_list_view, name="invoices"),
+    path("invoices/<int:invoice_id>/", views.invoice_detail, name="invoice_detail"),
+    path("invoices/<int:invoice_id>/<str:action>/", views.invoice_action, name="invoice_action"),
+    path("change-orders/", views.change_order_list_view, name="change_orders"),
+    path("vendors/", views.vendor_list_view, name="vendors"),
+    path("budget/<str:project_code>/", views.budget, name="budget"),
+    path("budget-import/", views.budget_import, name="budget_import"),
+    path(
+        "budget-import/<int:import_id>/",
+        views.budget_import_detail,
+        name="budget_import_detail",
+    ),
+]

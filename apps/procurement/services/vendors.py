@@ -26,6 +26,7 @@ def vendor_upsert(
     insurance_expiry: date | None = None,
     compliance_expiry: date | None = None,
     external_ref: str = "",
+    iban: str = "",
     actor=None,
 ) -> Vendor:
     """Create or update a vendor by code (vendor master sync, demo, admin)."""
@@ -45,6 +46,7 @@ def vendor_upsert(
             "insurance_expiry": insurance_expiry,
             "compliance_expiry": compliance_expiry,
             "external_ref": external_ref,
+            "iban": iban.replace(" ", "").upper(),
         },
     )
     if actor is not None:

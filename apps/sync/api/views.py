@@ -252,6 +252,9 @@ class MappingListApi(AdminApi):
 
 class MappingDetailApi(AdminApi):
     class UpdateInput(serializers.Serializer):
+        class Meta:
+            ref_name = "MappingUpdateInput"
+
         canonical_value = serializers.CharField(max_length=200)
         external_label = serializers.CharField(
             max_length=300, required=False, allow_blank=True, default=""
@@ -292,12 +295,18 @@ class MappingFixApi(AdminApi):
     transactions, resolve the item."""
 
     class Input(serializers.Serializer):
+        class Meta:
+            ref_name = "MappingFixInput"
+
         exception_item_id = serializers.IntegerField()
         canonical_value = serializers.CharField(max_length=200)
         project = ProjectCodeField(default=None)
         note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
     class Output(serializers.Serializer):
+        class Meta:
+            ref_name = "MappingFixOutput"
+
         mapping_id = serializers.IntegerField(source="mapping.pk")
         released = serializers.ListField(child=serializers.IntegerField())
         replayed = serializers.ListField(child=serializers.IntegerField())
@@ -353,6 +362,9 @@ class BindingListApi(AdminApi):
 
 class BreakerListApi(AdminApi):
     class Output(serializers.Serializer):
+        class Meta:
+            ref_name = "BreakerOutput"
+
         system = serializers.CharField(source="system.code")
         state = serializers.CharField()
         consecutive_failures = serializers.IntegerField()
@@ -408,6 +420,9 @@ class JobDetailOutput(JobOutput):
 
 class JobListApi(AdminApi):
     class StartInput(serializers.Serializer):
+        class Meta:
+            ref_name = "JobStartInput"
+
         policy_id = serializers.IntegerField(required=False)
         system = SystemCodeField(required=False)
         domain = serializers.CharField(max_length=40, required=False)
@@ -471,6 +486,9 @@ class JobDetailApi(AdminApi):
 
 class BulkReplayApi(AdminApi):
     class Input(serializers.Serializer):
+        class Meta:
+            ref_name = "BulkReplayInput"
+
         filters = serializers.DictField(
             help_text=f"Any of: {', '.join(REPLAY_FILTER_KEYS)} (at least one)."
         )
@@ -510,6 +528,9 @@ class ReplayRequestListApi(AdminApi):
 
 class ReplayRequestDecisionApi(AdminApi):
     class Input(serializers.Serializer):
+        class Meta:
+            ref_name = "ReplayDecisionInput"
+
         note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
     @extend_schema(request=Input, responses={200: ReplayRequestOutput})

@@ -15,7 +15,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.accounts.selectors import scope_to_user_projects
-from apps.ledger.choices import STATUS_COLOURS, STATUS_HEX, TransactionStatus
+from apps.ledger.choices import (
+    ATTENTION_STATUSES,
+    OPEN_STATUSES,
+    STATUS_COLOURS,
+    STATUS_HEX,
+    TransactionStatus,
+)
 from apps.ledger.models import RefusedRequest, Transaction, TransactionEvent, TransactionReference
 
 MASK = "••••••••"
@@ -95,10 +101,29 @@ def _search_condition(term: str) -> Q:
     return condition
 
 
-def transaction_status_counts(*, queryset: QuerySet[Transaction]) -> list[dict]:
-    """[{status, label, colour, count}] in life-cycle order, zeros included."""
+def transaction_status_counts(
+    *, queryset: QuerySet[Transaction], settled_since: datetime | None = None
+) -> list[dict]:
+    """[{status, label, colour, count, window}] in life-cycle order, zeros included.
+
+    Statuses with work ahead or needing a person are counted over the whole queryset (their
+    partial indexes keep that cheap at any ledger size). The settled ones (delivered, duplicate,
+    ignored) are most of a big ledger: with `settled_since` they are counted from then on only,
+    and their entry says so in `window`.
+    """
+    busy = list(OPEN_STATUSES) + list(ATTENTION_STATUSES)
     counts = dict(
-        queryset.order_by().values_list("status").annotate(n=Count("id")).values_list("status", "n")
+        queryset.filter(status__in=busy)
+        .order_by()
+        .values_list("status")
+        .annotate(n=Count("id"))
+        .values_list("status", "n")
+    )
+    settled = queryset.exclude(status__in=busy)
+    if settled_since is not None:
+        settled = settled.filter(received_at__gte=settled_since)
+    counts.update(
+        settled.order_by().values_list("status").annotate(n=Count("id")).values_list("status", "n")
     )
     return [
         {
@@ -106,6 +131,7 @@ def transaction_status_counts(*, queryset: QuerySet[Transaction]) -> list[dict]:
             "label": status.label,
             "colour": STATUS_COLOURS[status.value],
             "count": counts.get(status.value, 0),
+            "window": "" if status in busy or settled_since is None else "recent",
         }
         for status in TransactionStatus
     ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+from datetime import timedelta
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse, StreamingHttpResponse
@@ -86,8 +87,12 @@ def ledger_list(request):
 def _counters_context(request, filters) -> dict:
     # Counters ignore the status filter, so they show where the filtered rows stand.
     filters.status, chosen = [], filters.status
+    # Without a date range, settled transactions are counted for the last 24 hours only: the
+    # counters stay live on a ledger of any size (a date range counts everything in it).
+    windowed = not (filters.received_from or filters.received_to)
     counts = transaction_status_counts(
-        queryset=transaction_list(user=request.user, filters=filters)
+        queryset=transaction_list(user=request.user, filters=filters),
+        settled_since=timezone.now() - timedelta(hours=24) if windowed else None,
     )
     filters.status = chosen
     query = request.GET.copy()
@@ -96,7 +101,7 @@ def _counters_context(request, filters) -> dict:
     query.pop("part", None)
     return {
         "counts": counts,
-        "counts_total": sum(c["count"] for c in counts),
+        "counts_windowed": windowed,
         "counts_query": query.urlencode(),
         "counted_at": timezone.now(),
     }

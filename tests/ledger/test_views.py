@@ -200,3 +200,31 @@ def test_file_download_for_admins(client_for, ada, fiona, inbound_system):
     response = client_for(ada).get(f"/ledger/{tx.id}/file/")
     assert response.status_code == 200 and response.content == b"ERMHDR\t19"
     assert client_for(fiona).get(f"/ledger/{tx.id}/file/").status_code == 403
+
+
+def test_counters_count_settled_rows_of_the_last_day_and_open_work_of_any_age(
+    client_for, ada, inbound_system
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    old_done = inbound_tx(inbound_system)
+    old_held = inbound_tx(inbound_system)
+    new_done = inbound_tx(inbound_system)
+    for tx in (old_done, new_done):
+        for status in (S.VALIDATED, S.MAPPED, S.APPLIED, S.DELIVERED):
+            transaction_transition(transaction=tx, to_status=status)
+    transaction_transition(transaction=old_held, to_status=S.HELD)
+    three_days_ago = timezone.now() - timedelta(days=3)
+    Transaction.objects.filter(id__in=[old_done.id, old_held.id]).update(received_at=three_days_ago)
+
+    def counts(query=""):
+        response = client_for(ada).get(f"/ledger/?{query}")
+        return {c["status"]: (c["count"], c["window"]) for c in response.context["counts"]}
+
+    default = counts()
+    assert default["delivered"] == (1, "recent")
+    assert default["held"] == (1, "")
+    ranged = counts(f"received_from={(three_days_ago - timedelta(days=1)).date()}")
+    assert ranged["delivered"] == (2, "")

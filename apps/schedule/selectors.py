@@ -178,14 +178,20 @@ def milestone_slip_trend(*, project: Project) -> dict:
             row["task_code"], {"name": row["name"], "slips": [None] * len(updates)}
         )
         entry["slips"][position[row["version_id"]]] = row["slip_days"]
+    labels = [_version_label(version) for version in updates]
+    # Two updates with the same data date would share one category on the chart's axis.
+    labels = [
+        f"{label} #{version.id}" if labels.count(label) > 1 else label
+        for label, version in zip(labels, updates, strict=True)
+    ]
     return {
         "updates": [
             {
                 "id": version.id,
-                "label": _version_label(version),
+                "label": label,
                 "data_date": version.data_date.date().isoformat() if version.data_date else None,
             }
-            for version in updates
+            for version, label in zip(updates, labels, strict=True)
         ],
         "series": dict(sorted(series.items())),
     }

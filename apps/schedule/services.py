@@ -690,11 +690,37 @@ def milestone_slips_compute(*, version: ScheduleVersion, emit: bool = True) -> l
         slip.over_threshold = measured is not None and measured > rules.slip_threshold_days
         slip.save()
         results.append(slip)
+    if baseline is not None:
+        _warn_missing_baseline_milestones(version=version, baseline=baseline, codes=set(codes))
     if emit:
         for slip in results:
             if slip.over_threshold and not slip.event_emitted:
                 milestone_slip_emit(slip=slip)
     return results
+
+
+def _warn_missing_baseline_milestones(
+    *, version: ScheduleVersion, baseline: ScheduleVersion, codes: set[str]
+) -> None:
+    """A baseline milestone the update no longer has is worth a line in the import report."""
+    missing = sorted(
+        set(
+            baseline.activities.filter(activity_type__in=ActivityType.milestones()).values_list(
+                "task_code", flat=True
+            )
+        )
+        - codes
+    )
+    if not missing:
+        return
+    shown = ", ".join(missing[:20]) + (
+        f" and {len(missing) - 20} more" if len(missing) > 20 else ""
+    )
+    message = f"baseline milestones not in this update (no slip computed): {shown}"
+    if any(w.get("message") == message for w in version.warnings):
+        return
+    version.warnings = [*version.warnings, {"line": None, "message": message}]
+    version.save(update_fields=["warnings"])
 
 
 def _milestones_by_code(version: ScheduleVersion | None, codes: list[str]) -> dict:

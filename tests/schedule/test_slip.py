@@ -207,3 +207,25 @@ def test_baseline_import_computes_no_slip(school):
     _import(school, SLIP_FILES[0], ScheduleKind.BASELINE)
     assert MilestoneSlip.objects.count() == 0
     assert _slip_events().count() == 0
+
+
+def test_a_baseline_milestone_missing_from_the_update_is_reported(school):
+    _import(school, SLIP_FILES[0], ScheduleKind.BASELINE)
+    lines = fixture_bytes(SLIP_FILES[1]).split(b"\n")
+    lines = [line for line in lines if not line.startswith(b"%R\t101803\t")]  # drop M3000
+    update = schedule_import_file(
+        project=school, file_bytes=b"\n".join(lines), file_name="u1.xer", kind="update"
+    )
+    assert not MilestoneSlip.objects.filter(version=update, task_code="M3000").exists()
+    assert any("M3000" in w["message"] for w in update.warnings)
+
+
+def test_trend_labels_stay_apart_when_updates_share_a_data_date(school):
+    from apps.schedule.selectors import milestone_slip_trend
+
+    _import(school, SLIP_FILES[0], ScheduleKind.BASELINE)
+    first = _import(school, SLIP_FILES[1])
+    data = fixture_bytes(SLIP_FILES[2]).replace(b"2024-02-26 00:00", b"2024-02-05 00:00")
+    second = schedule_import_file(project=school, file_bytes=data, file_name="x.xer", kind="update")
+    labels = [u["label"] for u in milestone_slip_trend(project=school)["updates"]]
+    assert labels == [f"2024-02-05 #{first.pk}", f"2024-02-05 #{second.pk}"]

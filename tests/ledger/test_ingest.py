@@ -382,3 +382,13 @@ def test_concurrent_duplicates_make_one_row(inbound_system):
     assert sorted(code for code, _ in results) == [200] * 7 + [202]
     assert len({tx_id for _, tx_id in results}) == 1
     assert Transaction.objects.filter(idempotency_key="race").count() == 1
+
+
+def test_hot_path_is_one_query_once_the_system_is_cached(
+    client, inbound_system, school, signed_post, django_assert_num_queries
+):
+    assert signed_post(client, "sched", event("warm")).status_code == 202  # loads the caches
+    with django_assert_num_queries(1):  # the INSERT … ON CONFLICT DO NOTHING RETURNING id
+        assert signed_post(client, "sched", event("hot")).status_code == 202
+    with django_assert_num_queries(2):  # a duplicate also looks up the original's id
+        assert signed_post(client, "sched", event("hot")).status_code == 200

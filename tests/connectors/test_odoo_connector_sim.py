@@ -1014,3 +1014,151 @@ def test_pooled_client_is_shared_and_replaced_when_credentials_change(odoo_sim, 
     assert third.client is not old
     assert old.http.is_closed
     assert third.health().ok
+
+
+# --- the rest of CRUD: products, project updates, archive / cancel as the hub's "delete" ----------
+@pytest.mark.parametrize("api", PROTOCOLS)
+def test_product_create_update_archive(odoo_sim, odoo_connector, api):
+    connector = odoo_connector(api)
+    result = connector.push(
+        domain="product",
+        operation="create",
+        payload={
+            "code": "GEO-TEX-200",
+            "name": "Geotextile 200 g/m²",
+            "type": "goods",
+            "unit": "m²",
+            "standard_price": "1.85",
+        },
+        idempotency_key="product:geo",
+    )
+    product = _one(odoo_sim, "product.product", [("default_code", "=", "GEO-TEX-200")])
+    assert product["id"] == int(result.external_id)
+    assert product["uom_id"][1] == "m²" and product["standard_price"] == 1.85
+    connector.push(
+        domain="product",
+        operation="update",
+        payload={"code": "GEO-TEX-200", "standard_price": "1.95"},
+        idempotency_key="product:geo:price",
+    )
+    assert _one(odoo_sim, "product.product", [("id", "=", product["id"])])["standard_price"] == 1.95
+    connector.push(
+        domain="product",
+        operation="archive",
+        payload={"code": "GEO-TEX-200"},
+        idempotency_key="product:geo:archive",
+    )
+    assert _one(odoo_sim, "product.product", [("id", "=", product["id"])])["active"] is False
+    pulled = [
+        p for p in connector.pull(domain="product", limit=100).records if p["code"] == "GEO-TEX-200"
+    ]
+    assert pulled[0]["standard_price"] == "1.95" and pulled[0]["active"] is False
+
+
+def test_project_update_and_archive(odoo_sim, odoo_connector):
+    connector = odoo_connector()
+    connector.push(
+        domain="project",
+        operation="update",
+        payload={"code": "BRG-003", "end_date": "2027-12-15", "description": "Phase 2 added"},
+        idempotency_key="project:BRG-003:v2",
+    )
+    account = _one(odoo_sim, "account.analytic.account", [("code", "=", "BRG-003")])
+    project = _one(odoo_sim, "project.project", [("account_id", "=", account["id"])])
+    assert project["date"] == "2027-12-15"
+    assert "Phase 2 added" in project["description"]
+    assert _created(odoo_sim, "project.project") == 0  # found by its account's code
+    connector.push(
+        domain="project",
+        operation="archive",
+        payload={"code": "BRG-003"},
+        idempotency_key="project:BRG-003:archive",
+    )
+    assert _one(odoo_sim, "project.project", [("id", "=", project["id"])])["active"] is False
+
+
+def test_cost_code_archive(odoo_sim, odoo_connector):
+    odoo_connector().push(
+        domain="cost_code",
+        operation="archive",
+        payload={"code": "07 13 00"},
+        idempotency_key="cc:071300:archive",
+    )
+    assert (
+        _one(odoo_sim, "account.analytic.account", [("code", "=", "07 13 00")])["active"] is False
+    )
+
+
+def test_bill_cancel_reset_and_post_actions(odoo_sim, odoo_connector):
+    connector = odoo_connector()
+    bill = connector.push(
+        domain="invoice",
+        operation="create",
+        payload={
+            "number": "ATL-7781",
+            "vendor_ref": "V-1006",
+            "invoice_date": "2026-03-05",
+            "project_code": "SCH-001",
+            "lines": [
+                {
+                    "description": "Crane hire 8 h",
+                    "product_code": "CRN-HIRE-50T",
+                    "quantity": 8,
+                    "unit_price": "145.00",
+                    "cost_code": "01 54 00",
+                }
+            ],
+        },
+        idempotency_key="invoice:atl-7781",
+    )
+    assert bill.response["state"] == "draft"
+    lines = odoo_sim.records("account.move.line", domain=[("move_id", "=", int(bill.external_id))])
+    project = _one(odoo_sim, "account.analytic.account", [("code", "=", "SCH-001")])
+    cost = _one(odoo_sim, "account.analytic.account", [("code", "=", "01 54 00")])
+    product_line = [line for line in lines if line["display_type"] == "product"][0]
+    assert product_line["analytic_distribution"] == {f"{project['id']},{cost['id']}": 100.0}
+    ref = {"number": "ATL-7781", "vendor_ref": "V-1006"}
+    steps = [("cancel", "cancel"), ("draft", "draft"), ("post", "posted"), ("post", "posted")]
+    for operation, state in steps:
+        result = connector.push(
+            domain="invoice",
+            operation=operation,
+            payload=ref,
+            idempotency_key=f"invoice:atl-7781:{operation}",
+        )
+        assert result.response["state"] == state
+    assert odoo_sim.stats()["methods"]["account.move.action_post"] == 1  # the retry was a no-op
+
+
+def test_payment_cancel(odoo_sim, odoo_connector):
+    connector = odoo_connector()
+    payment = connector.push(
+        domain="payment",
+        operation="create",
+        payload={"reference": "ADV-2026-02", "vendor_ref": "V-1004", "amount": 900},
+        idempotency_key="payment:adv2",
+    )
+    cancelled = connector.push(
+        domain="payment",
+        operation="cancel",
+        payload={"reference": "ADV-2026-02"},
+        idempotency_key="payment:adv2:cancel",
+    )
+    assert cancelled.external_id == payment.external_id
+    assert _one(odoo_sim, "account.payment", [("memo", "=", "ADV-2026-02")])["state"] == "canceled"
+
+
+def test_credentials_never_reach_the_logs(odoo_sim, odoo_system_for, caplog):
+    secret = "s3cr3t-not-in-logs"
+    system = odoo_system_for(
+        odoo_sim.url,
+        credentials={"database": odoo_sim.db, "username": "admin", "password": secret},
+    )
+    connector = connector_for(system)
+    with caplog.at_level("DEBUG"):
+        assert connector.health().ok is False
+        with pytest.raises(PermanentError) as caught:
+            connector.pull(domain="vendor", limit=1)
+    assert secret not in caplog.text
+    assert secret not in str(caught.value)
+    assert secret not in repr(connector.client.credentials)

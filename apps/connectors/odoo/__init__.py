@@ -30,8 +30,41 @@ Protocol
 Operations: create (idempotent: an existing record is returned with created=False), update /
 upsert (write; create when missing), and per domain: commitment confirm / cancel, invoice post /
 cancel / draft / hold / release (release_to_pay_manual "no"/"yes"), payment post / cancel,
-vendor / cost_code / project archive. Every action is state-guarded (confirming a confirmed PO
-does nothing), so retries are safe.
+vendor / cost_code / project / product archive (the hub never unlinks in Odoo). Every action is
+state-guarded (confirming a confirmed PO does nothing), so retries are safe. An action finds its
+record by external_id or by the payload's reference (below).
+
+Payloads (canonical keys; references by Odoo id or by natural key, resolved in one search per
+kind per batch; money and quantities as Decimal or strings; dates ISO 8601)
+    vendor       ref*, name*, vat, email, phone, street, city, zip, country (ISO code),
+                 is_company (default true), active
+    cost_code    code*, name*, plan (analytic plan name, default options.cost_code_plan)
+    project      code* (= its analytic account's code), name* (to create), description,
+                 start_date, end_date, active
+    budget_line  budget* (budget.analytic name; date_from/date_to to create it), project_code,
+                 cost_code* | analytic_account_id*, amount*
+    commitment   number* (→ origin), vendor_ref | vendor_id*, vendor_reference (→ partner_ref),
+                 currency, project_code, order_date, planned_date, notes, confirmed (bool),
+                 lines*: [{product_code | product_id, description, quantity*, unit_price*,
+                 cost_code | analytic_account_id | cost_codes [{code, percent}] |
+                 analytic_distribution {"<ids>": pct}, planned_date, purchase_line_id (update)}]
+                 With project_code, distribution keys join "<project account>,<cost code>".
+    receipt      commitment_number | commitment_id | purchase_order_name*, lines*:
+                 [{purchase_line_id | product_code | product_id, quantity*}]
+    invoice      number* (vendor bill no. → ref), vendor_ref | vendor_id (or from the PO),
+                 kind (bill | credit_note), commitment_number | commitment_id, invoice_date,
+                 due_date, currency, project_code, notes, post (bool), lines*: [{
+                 purchase_line_id | product_code, description, quantity, unit_price, analytics
+                 as for commitments}] (quantity, price and analytics default from the PO line)
+    payment      reference* (→ memo), vendor_ref | vendor_id*, amount (* without bills),
+                 currency, date, journal_code, post (default true), invoice_ids |
+                 invoice_numbers (then Odoo's account.payment.register wizard pays those bills)
+    product      code* (→ default_code), name*, type (goods | service), unit (uom name),
+                 standard_price, purchase_method, active
+PushResult.response carries model, id, found_by (external_id | xmlid | reference | "" when
+created now), xmlid, and per domain Odoo's own view: commitment name/state/line_ids/
+amount_total, invoice name/state/payment_state/line_ids, payment name/state/amount, receipt
+name/state, project analytic_account_id, budget_line budget_amount/budget_id.
 
 Idempotency
     Before creating, the connector looks for (1) the `external_id` given, (2) an ir.model.data

@@ -433,7 +433,7 @@ class OdooConnector(Connector):
 
         self._per_item(items, build)
         to_create = [i for i in self._alive(items) if i.odoo_id is None]
-        if to_create and not getattr(spec, "creates", True):
+        if to_create and not spec.creates:
             for item in to_create:
                 item.error = PermanentError(
                     f"Nothing to apply the {spec.domain} to in Odoo", code="not_found"
@@ -453,7 +453,7 @@ class OdooConnector(Connector):
         )
         if operation != "create":
             for item in self._alive(items):
-                if item.found_by and item.vals:
+                if item.found_by in ("external_id", "xmlid", "reference") and item.vals:
                     try:
                         ctx.call(spec.model, "write", [[item.odoo_id], item.vals], records=1)
                     except PermanentError as exc:

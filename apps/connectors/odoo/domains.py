@@ -77,16 +77,17 @@ def _optional_text(value: Any) -> Any:
 REFERENCE_KINDS: dict[str, tuple[str, str, bool]] = {
     "partner": ("res.partner", "ref", False),
     "product": ("product.product", "default_code", False),
-    "analytic": ("account.analytic.account", "code", False),
+    "analytic": ("account.analytic.account", "code", True),
     "currency": ("res.currency", "name", True),
     "country": ("res.country", "code", False),
     "commitment": ("purchase.order", "origin", False),
     "purchase_order": ("purchase.order", "name", False),
     "plan": ("account.analytic.plan", "name", False),
     "journal": ("account.journal", "code", False),
+    "uom": ("uom.uom", "name", False),
 }
 # Kinds that almost never change: remembered for the pooled client's life.
-LONG_LIVED_KINDS = frozenset({"currency", "country", "plan", "journal"})
+LONG_LIVED_KINDS = frozenset({"currency", "country", "plan", "journal", "uom"})
 
 
 class Resolver:
@@ -234,6 +235,7 @@ class DomainSpec:
     model = ""
     natural_field: str | None = None  # the Odoo field carrying the hub's reference
     natural_payload_key: str | None = None
+    creates = True  # False: the domain only changes records Odoo made itself
     actions: dict[str, str] = {}  # operation -> Odoo method called on the record
     # pull
     pull_domain: list[Any] = []
@@ -371,9 +373,6 @@ class VendorSpec(DomainSpec):
             vals["active"] = bool(payload["active"])
         return vals
 
-    def describe_fields(self):
-        return ["name", "ref"]
-
     def to_canonical(self, record, related):
         return {
             "ref": from_odoo_text(record.get("ref")),
@@ -446,9 +445,6 @@ class CostCodeSpec(_PlanMixin, DomainSpec):
             vals["active"] = bool(payload["active"])
         return vals
 
-    def describe_fields(self):
-        return ["name", "code"]
-
     def to_canonical(self, record, related):
         return {
             "code": from_odoo_text(record.get("code")),
@@ -469,6 +465,9 @@ class ProjectSpec(_PlanMixin, DomainSpec):
         "analytic_account_id", "partner_id", "company_id", "write_date",
     ]  # fmt: skip
 
+    def references(self, ctx, payload):
+        ctx.resolver.want("analytic", payload.get("code"))
+
     def account_field(self, ctx: PushContext) -> str | None:
         # 18+: account_id; 17: analytic_account_id (reference §3) — ask, don't assume.
         return ctx.field_name(self.model, ["account_id", "analytic_account_id"])
@@ -477,25 +476,30 @@ class ProjectSpec(_PlanMixin, DomainSpec):
         """Find or create each project's analytic account (code = project code) in one go."""
         codes: dict[str, PushItem] = {}
         for item in items:
+            if item.external_id:
+                continue  # a bound project: its account is already linked
             try:
                 code = str(_required(item.payload, "code", domain=self.domain))
-                _required(item.payload, "name", domain=self.domain)
             except PermanentError as exc:
                 item.error = exc
                 continue
             codes.setdefault(code, item)
         if not codes:
             return
-        rows = ctx.search_read(
-            "account.analytic.account",
-            [("code", "in", sorted(codes))],
-            ["code"],
-            archived=True,
-            order="id",
-        )
-        for row in rows:
-            ctx.resolver.remember("analytic", row["code"], row["id"])
-        missing = [code for code in sorted(codes) if ctx.resolver.known("analytic", code) is None]
+        missing = []
+        for code in sorted(codes):
+            if ctx.resolver.known("analytic", code) is not None:
+                continue
+            if not codes[code].payload.get("name"):
+                for item in items:
+                    if str(item.payload.get("code")) == code:
+                        item.error = PermanentError(
+                            f"project: Odoo has no project {code!r}; `name` is required to "
+                            "create it",
+                            code="invalid_payload",
+                        )
+                continue
+            missing.append(code)
         if missing:
             self.plans_ensure(ctx, [self.plan_name(ctx, codes[c].payload) for c in missing])
             account_vals = []
@@ -1051,6 +1055,7 @@ class ReceiptSpec(DomainSpec):
 
     domain = "receipt"
     model = "stock.picking"
+    creates = False  # a receipt validates the picking Odoo made when the PO was confirmed
     pull_domain = [("picking_type_code", "=", "incoming")]
     pull_fields = [
         "name", "origin", "state", "partner_id", "scheduled_date", "date_done", "purchase_id",
@@ -1135,7 +1140,7 @@ class ReceiptSpec(DomainSpec):
         return {}
 
     def after_write(self, ctx, items):
-        todo = [item for item in items if item.found_by in ("open_picking", "xmlid")]
+        todo = [item for item in items if item.found_by in ("open_picking", "xmlid", "external_id")]
         if not todo:
             return
         states = {
@@ -1695,7 +1700,7 @@ class PaymentSpec(DomainSpec):
         }
 
 
-# --- product (pull only: a reference catalogue) ---------------------------------------------------
+# --- product → product.product (a reference catalogue) -------------------------------------------
 class ProductSpec(DomainSpec):
     domain = "product"
     model = "product.product"
@@ -1706,6 +1711,11 @@ class ProductSpec(DomainSpec):
         "standard_price", "active", "write_date",
     ]  # fmt: skip
 
+    product_types = {"goods": "consu", "consu": "consu", "service": "service"}
+
+    def references(self, ctx, payload):
+        ctx.resolver.want("uom", payload.get("unit"))
+
     def vals(self, ctx, payload, *, create):
         vals: dict[str, Any] = {}
         if create:
@@ -1713,16 +1723,24 @@ class ProductSpec(DomainSpec):
             vals["name"] = str(_required(payload, "name", domain=self.domain))
         elif payload.get("name"):
             vals["name"] = str(payload["name"])
+        if payload.get("type"):
+            if payload["type"] not in self.product_types:
+                raise PermanentError(
+                    f"product: `type` must be goods or service, not {payload['type']!r}",
+                    code="invalid_payload",
+                )
+            vals["type"] = self.product_types[payload["type"]]
+        if payload.get("unit"):
+            vals["uom_id"] = ctx.resolver.get("uom", payload["unit"])
         if "standard_price" in payload:
             vals["standard_price"] = to_odoo_number(
                 payload["standard_price"], field="standard_price"
             )
         if payload.get("purchase_method") and ctx.has_field(self.model, "purchase_method"):
             vals["purchase_method"] = str(payload["purchase_method"])
+        if "active" in payload:
+            vals["active"] = bool(payload["active"])
         return vals
-
-    def describe_fields(self):
-        return ["name", "default_code"]
 
     def to_canonical(self, record, related):
         return {

@@ -71,6 +71,9 @@ class ExceptionItem(models.Model):
         related_name="resolved_exception_items",
     )
     resolved_at = models.DateTimeField(null=True, blank=True)
+    # When the "SLA about to breach" warning and the breach escalation went out (sent once).
+    sla_warned_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -173,3 +176,90 @@ class ExceptionCategoryConfig(models.Model):
 
     def __str__(self) -> str:
         return f"{self.category}: {self.owner_group}, {self.severity}, {self.sla_hours}h"
+
+
+class SavedFilter(models.Model):
+    """A reviewer's named queue filter (the query string of the queue page)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="exception_filters"
+    )
+    name = models.CharField(max_length=80)
+    query = models.CharField(max_length=1000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "name"], name="uniq_exception_filter_name")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.name}"
+
+
+class NotificationStatus(models.TextChoices):
+    PENDING = "pending", "Waiting to be sent"
+    SENT = "sent", "Sent"
+    DIGEST = "digest", "Held for the hourly digest"
+    DIGESTED = "digested", "Sent in a digest"
+    FAILED = "failed", "Failed (will retry)"
+
+
+class ExceptionNotification(models.Model):
+    """An outbox row: one alert about an item (assigned, new, SLA soon, SLA breached).
+
+    Rows are written in the same database transaction as the change they announce and sent by a
+    worker, so a mail or webhook outage delays an alert but never loses it. Alerts sharing a
+    throttle key within the throttle window are held for the hourly digest instead."""
+
+    kind = models.CharField(max_length=20)
+    item = models.ForeignKey(
+        ExceptionItem, null=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    throttle_key = models.CharField(max_length=200, db_index=True)
+    recipients = models.JSONField(default=list, blank=True)
+    subject = models.CharField(max_length=300)
+    body = models.TextField()
+    status = models.CharField(
+        max_length=10, choices=NotificationStatus, default=NotificationStatus.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(db_index=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["status", "created_at"], name="exc_notif_status")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.throttle_key} ({self.status})"
+
+
+class OverrideRequest(models.Model):
+    """A reviewer asks to let a held financial transaction past a control; a second person
+    decides (segregation of duties: the requester can never approve their own request)."""
+
+    item = models.ForeignKey(
+        ExceptionItem, on_delete=models.CASCADE, related_name="override_requests"
+    )
+    transaction_id = models.BigIntegerField()
+    stage = models.CharField(max_length=20)
+    reason = models.TextField()
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(max_length=10, default="pending")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"override {self.stage} tx {self.transaction_id} ({self.status})"

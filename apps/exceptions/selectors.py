@@ -120,3 +120,156 @@ def exception_summary(*, user) -> dict:
 
 def exception_category_config_list() -> QuerySet[ExceptionCategoryConfig]:
     return ExceptionCategoryConfig.objects.all()
+
+
+# --- the workbench (queue views, filters, counts, ageing) ----------------------------------------
+
+QUEUE_VIEWS = {
+    "all": "All active",
+    "mine": "My items",
+    "unassigned": "Unassigned",
+    "overdue": "Overdue",
+    "closed": "Closed",
+}
+# Ageing buckets by first_seen_at: (key, label, min hours, max hours).
+AGE_BUCKETS = (
+    ("lt1d", "< 1 day", 0, 24),
+    ("1to3d", "1–3 days", 24, 72),
+    ("3to7d", "3–7 days", 72, 168),
+    ("gt7d", "> 7 days", 168, None),
+)
+# Dedicated queues: categories each one shows.
+UNMATCHED_INVOICE_CATEGORIES = ("unmatched_invoice", "price_quantity_variance", "missing_receipt")
+COST_CODE_CATEGORIES = ("cost_code_error",)
+APPROVAL_CATEGORIES = ("approval_overdue",)
+
+
+def _age_filter(queryset, bucket: str, now):
+    from datetime import timedelta
+
+    for key, _label, low, high in AGE_BUCKETS:
+        if key == bucket:
+            queryset = queryset.filter(first_seen_at__lte=now - timedelta(hours=low))
+            if high is not None:
+                queryset = queryset.filter(first_seen_at__gt=now - timedelta(hours=high))
+            return queryset
+    return queryset
+
+
+def exception_queue(*, user, view: str = "all", filters: dict | None = None) -> QuerySet:
+    """The queue page's rows: a view (mine, unassigned, overdue, closed, all active) plus the
+    filter form's cleaned values (category, project, system, severity, status, assignee, age,
+    amount_min, amount_max, q, categories)."""
+    from decimal import Decimal
+
+    filters = filters or {}
+    now = timezone.now()
+    queryset = exception_list(
+        user=user,
+        category=filters.get("category") or None,
+        severity=filters.get("severity") or None,
+        project_id=filters.get("project") or None,
+        system_id=filters.get("system") or None,
+        assignee_id=filters.get("assignee") or None,
+        search=(filters.get("q") or "").strip(),
+    )
+    if filters.get("categories"):
+        queryset = queryset.filter(category__in=list(filters["categories"]))
+    status = filters.get("status")
+    if status:
+        queryset = queryset.filter(status=status)
+    elif view == "closed":
+        queryset = queryset.exclude(status__in=_ACTIVE)
+    else:
+        queryset = queryset.filter(status__in=_ACTIVE)
+    if view == "mine":
+        queryset = queryset.filter(assignee=user)
+    elif view == "unassigned":
+        queryset = queryset.filter(assignee__isnull=True)
+    elif view == "overdue":
+        queryset = queryset.filter(status__in=_ACTIVE, sla_due_at__lt=now)
+    if filters.get("age"):
+        queryset = _age_filter(queryset, filters["age"], now)
+    for key, lookup in (
+        ("amount_min", "amount_at_risk__gte"),
+        ("amount_max", "amount_at_risk__lte"),
+    ):
+        value = filters.get(key)
+        if value not in (None, ""):
+            # The form validated it; a bad value from elsewhere is a 400, never ignored.
+            queryset = queryset.filter(**{lookup: Decimal(str(value))})
+    return queryset
+
+
+def exception_category_counts(*, user) -> list[tuple[str, str, int]]:
+    """Active items per category the user may see: (value, label, count), biggest first."""
+    from apps.exceptions.choices import ExceptionCategory
+
+    rows = (
+        exception_list(user=user, active=True)
+        .order_by()
+        .values_list("category")
+        .annotate(n=Count("id"))
+    )
+    labels = dict(ExceptionCategory.choices)
+    return sorted(
+        ((value, labels.get(value, value), n) for value, n in rows), key=lambda r: (-r[2], r[1])
+    )
+
+
+def exception_ageing(*, user) -> list[tuple[str, str, int]]:
+    """Active items per ageing bucket: (key, label, count), in one query."""
+    from datetime import timedelta
+
+    now = timezone.now()
+    aggregates = {}
+    for key, _label, low, high in AGE_BUCKETS:
+        condition = Q(first_seen_at__lte=now - timedelta(hours=low))
+        if high is not None:
+            condition &= Q(first_seen_at__gt=now - timedelta(hours=high))
+        aggregates[key] = Count("id", filter=condition)
+    counts = exception_list(user=user, active=True).order_by().aggregate(**aggregates)
+    return [(key, label, counts[key]) for key, label, _low, _high in AGE_BUCKETS]
+
+
+def exception_view_counts(*, user) -> dict[str, int]:
+    """How many active items each queue view holds (one query)."""
+    active = exception_list(user=user, active=True).order_by()
+    return active.aggregate(
+        all=Count("id"),
+        mine=Count("id", filter=Q(assignee=user)),
+        unassigned=Count("id", filter=Q(assignee__isnull=True)),
+        overdue=Count("id", filter=Q(sla_due_at__lt=timezone.now())),
+    )
+
+
+def exception_comments(*, item: ExceptionItem):
+    from apps.exceptions.models import ExceptionComment
+
+    return ExceptionComment.objects.filter(item=item).select_related("author").order_by("id")
+
+
+def saved_filter_list(*, user):
+    from apps.exceptions.models import SavedFilter
+
+    return SavedFilter.objects.filter(user=user)
+
+
+def override_request_list(*, item: ExceptionItem):
+    from apps.exceptions.models import OverrideRequest
+
+    return OverrideRequest.objects.filter(item=item).select_related("requested_by", "decided_by")
+
+
+def assignable_users(*, item: ExceptionItem | None = None):
+    """People who may work the queue (finance and integration admins), by username."""
+    from django.contrib.auth import get_user_model
+
+    from apps.accounts.roles import FINANCE, INTEGRATION_ADMIN
+
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, groups__name__in=[FINANCE, INTEGRATION_ADMIN])
+        .distinct()
+        .order_by("username")
+    )

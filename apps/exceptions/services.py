@@ -124,6 +124,10 @@ def exception_open(
                 continue
             if transaction is not None:
                 exception_link_transaction(item=item, transaction=transaction)
+            # Outbox row in the same transaction (throttled per category and system).
+            from apps.exceptions.notifications import exception_notify_opened
+
+            exception_notify_opened(item=item)
             return item
     raise ApplicationError(
         f"Could not open or attach the exception item for {trace_key}.", code="exception_race"
@@ -250,6 +254,10 @@ def exception_assign(
     item.save()
     who = assignee.get_username() if assignee is not None else "nobody"
     _system_note(item, f"Assigned to {who} (group {item.owner_group}).", actor)
+    if assignee is not None and getattr(actor, "pk", None) != assignee.pk:
+        from apps.exceptions.notifications import exception_notify_assigned
+
+        exception_notify_assigned(item=item, assignee=assignee, actor=actor)
     audit_record(
         actor=actor,
         action="exception.assign",
@@ -369,3 +377,283 @@ def exception_category_config_update(
         },
     )
     return config
+
+
+# --- workbench actions (queue UI and API) --------------------------------------------------------
+
+BULK_ACTIONS = ("assign", "tag", "resolve", "ignore")
+# Categories about money: overriding a control on them needs a second person.
+FINANCIAL_CATEGORIES = frozenset(
+    {
+        ExceptionCategory.UNMATCHED_INVOICE,
+        ExceptionCategory.PRICE_QUANTITY_VARIANCE,
+        ExceptionCategory.MISSING_RECEIPT,
+        ExceptionCategory.BUDGET_EXCEEDED,
+        ExceptionCategory.DUPLICATE_SUSPECTED,
+        ExceptionCategory.RECONCILIATION_DIFFERENCE,
+        ExceptionCategory.VENDOR_BANK_CHANGE,
+        ExceptionCategory.COMPLIANCE_HOLD,
+        ExceptionCategory.SOR_CONFLICT,
+    }
+)
+
+
+def exception_is_financial(*, item: ExceptionItem) -> bool:
+    return item.category in FINANCIAL_CATEGORIES or item.amount_at_risk is not None
+
+
+@db_transaction.atomic
+def exception_tag(*, item: ExceptionItem, actor, tags: list[str]) -> ExceptionItem:
+    """Add tags to an item (kept sorted, no duplicates)."""
+    cleaned = sorted({t.strip()[:40] for t in tags if t and t.strip()})
+    if not cleaned:
+        raise ApplicationError("Name at least one tag.", code="tag_required")
+    item = ExceptionItem.objects.select_for_update().get(pk=item.pk)
+    before = list(item.tags or [])
+    item.tags = sorted(set(before) | set(cleaned))
+    item.save(update_fields=["tags", "updated_at"])
+    _system_note(item, f"Tagged {', '.join(cleaned)}.", actor)
+    audit_record(
+        actor=actor,
+        action="exception.tag",
+        target=item,
+        detail={"before": before, "added": cleaned},
+    )
+    return item
+
+
+def exception_bulk_apply(
+    *,
+    items,
+    actor,
+    action: str,
+    assignee=None,
+    tags: list[str] | None = None,
+    resolution: str = "",
+    note: str = "",
+    progress=None,
+) -> dict:
+    """Apply one action to many items, each in its own transaction so one refusal (an item
+    closed meanwhile) never undoes the others; returns {"done": n, "failed": [{id, message}]}."""
+    if action not in BULK_ACTIONS:
+        raise ApplicationError(f"Unknown bulk action {action!r}.", code="bad_action")
+    if action == "ignore" and not (note or "").strip():
+        raise ApplicationError("Say why these items can be ignored.", code="reason_required")
+    if action == "resolve" and not resolution:
+        raise ApplicationError("Pick a resolution action.", code="bad_action")
+    if action == "tag" and not [t for t in (tags or []) if t.strip()]:
+        raise ApplicationError("Name at least one tag.", code="tag_required")
+    done, failed = 0, []
+    items = list(items)
+    for index, item in enumerate(items, start=1):
+        try:
+            if action == "assign":
+                exception_assign(item=item, actor=actor, assignee=assignee)
+            elif action == "tag":
+                exception_tag(item=item, actor=actor, tags=tags or [])
+            elif action == "resolve":
+                exception_resolve(item=item, actor=actor, action=resolution, note=note)
+            else:
+                exception_ignore(item=item, actor=actor, reason=note)
+            done += 1
+        except ApplicationError as exc:
+            failed.append({"id": item.pk, "message": exc.message})
+        if progress is not None:
+            progress(index, len(items))
+    return {"done": done, "failed": failed}
+
+
+def saved_filter_save(*, user, name: str, query: str):
+    """Save (or overwrite) a named queue filter for a user."""
+    from apps.exceptions.models import SavedFilter
+
+    name = (name or "").strip()[:80]
+    if not name:
+        raise ApplicationError("Give the filter a name.", code="name_required")
+    query = (query or "").lstrip("?")[:1000]
+    saved, _ = SavedFilter.objects.update_or_create(user=user, name=name, defaults={"query": query})
+    return saved
+
+
+def saved_filter_delete(*, user, filter_id: int) -> None:
+    """Delete one of the user's saved filters."""
+    from apps.exceptions.models import SavedFilter
+
+    SavedFilter.objects.filter(user=user, pk=filter_id).delete()
+
+
+def _item_transaction(item: ExceptionItem, transaction_id: int):
+    from apps.ledger.models import Transaction
+
+    if not ExceptionLink.objects.filter(item=item, transaction_id=transaction_id).exists():
+        raise ApplicationError(
+            f"Transaction {transaction_id} is not linked to item {item.pk}.", code="not_linked"
+        )
+    return Transaction.objects.get(pk=transaction_id)
+
+
+def exception_replay_transactions(*, item: ExceptionItem, actor, reason: str) -> dict:
+    """Retry every linked transaction at rest: held ones are released, failed/dead ones replayed
+    as children (or a replay request when segregation of duties applies)."""
+    from apps.ledger.choices import TransactionStatus
+    from apps.ledger.models import Transaction
+    from apps.sync.models import ReplayRequest
+    from apps.sync.replay import transaction_release, transaction_replay_one
+
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationError("Say why the transactions are retried.", code="reason_required")
+    _require_active(item)
+    released, replayed, requested = [], [], []
+    ids = list(ExceptionLink.objects.filter(item=item).values_list("transaction_id", flat=True))
+    for tx in Transaction.objects.filter(pk__in=ids).order_by("id"):
+        if tx.status == TransactionStatus.HELD:
+            transaction_release(transaction=tx, actor=actor, reason=reason)
+            released.append(tx.pk)
+        elif tx.status in (TransactionStatus.FAILED, TransactionStatus.DEAD):
+            result = transaction_replay_one(transaction=tx, actor=actor, reason=reason)
+            if isinstance(result, ReplayRequest):
+                requested.append(result.pk)
+            else:
+                replayed.append(result.pk)
+                exception_link_transaction(item=item, transaction=result, role=LinkRole.REPLAY)
+    if not (released or replayed or requested):
+        raise ApplicationError(
+            "No linked transaction is waiting to be retried.", code="nothing_to_retry"
+        )
+    _system_note(
+        item,
+        f"Retried: released {released or '–'}, replayed as {replayed or '–'}"
+        + (f", replay requests {requested} wait for a second person" if requested else "")
+        + f". {reason}",
+        actor,
+    )
+    audit_record(
+        actor=actor,
+        action="exception.retry",
+        target=item,
+        detail={"released": released, "replayed": replayed, "requested": requested},
+    )
+    return {"released": released, "replayed": replayed, "requested": requested}
+
+
+def exception_edit_and_retry(
+    *, item: ExceptionItem, actor, transaction_id: int, payload: dict, reason: str
+):
+    """Replay one linked transaction with a corrected payload; the diff and reason are kept.
+    A money transaction then needs a second person (returns the ReplayRequest)."""
+    import difflib
+    import json
+
+    from apps.sync.models import ReplayRequest
+    from apps.sync.replay import transaction_replay_one
+
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationError("Say why the payload is corrected.", code="reason_required")
+    if not isinstance(payload, dict):
+        raise ApplicationError("The corrected payload must be a JSON object.", code="bad_payload")
+    _require_active(item)
+    tx = _item_transaction(item, transaction_id)
+    before = json.dumps(tx.payload, indent=2, sort_keys=True, default=str).splitlines()
+    after = json.dumps(payload, indent=2, sort_keys=True, default=str).splitlines()
+    diff = "\n".join(difflib.unified_diff(before, after, "original", "corrected", lineterm=""))
+    if not diff:
+        raise ApplicationError(
+            "The corrected payload is the same as the original.", code="no_change"
+        )
+    result = transaction_replay_one(
+        transaction=tx, actor=actor, reason=reason, payload_override=payload
+    )
+    if not isinstance(result, ReplayRequest):
+        exception_link_transaction(item=item, transaction=result, role=LinkRole.REPLAY)
+    _system_note(item, f"Payload of transaction {tx.pk} corrected ({reason}):\n{diff}", actor)
+    audit_record(
+        actor=actor,
+        action="exception.edit_payload",
+        target=item,
+        detail={"transaction": tx.pk, "reason": reason, "diff": diff},
+    )
+    return result
+
+
+@db_transaction.atomic
+def override_request_create(
+    *, item: ExceptionItem, actor, transaction_id: int, stage: str, reason: str
+):
+    """Ask to let a held transaction past a control (sor|controls). Financial items wait for a
+    second person; others are overridden at once. Returns the OverrideRequest."""
+    from apps.exceptions.models import OverrideRequest
+    from apps.sync.replay import transaction_override_accept
+
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationError("Justify the override.", code="reason_required")
+    if stage not in ("sor", "controls"):
+        raise ApplicationError(f"Unknown stage {stage!r}.", code="bad_stage")
+    _require_active(item)
+    tx = _item_transaction(item, transaction_id)
+    request = OverrideRequest.objects.create(
+        item=item, transaction_id=tx.pk, stage=stage, reason=reason, requested_by=actor
+    )
+    audit_record(
+        actor=actor,
+        action="exception.override.requested",
+        target=item,
+        detail={"transaction": tx.pk, "stage": stage, "reason": reason},
+    )
+    if exception_is_financial(item=item):
+        _system_note(
+            item, f"Override of {stage} requested: {reason}. Needs a second person.", actor
+        )
+        return request
+    transaction_override_accept(transaction=tx, actor=actor, stage=stage, reason=reason)
+    request.status = "approved"
+    request.decided_by = actor
+    request.decided_at = timezone.now()
+    request.save()
+    _system_note(item, f"Control {stage} overridden: {reason}", actor)
+    return request
+
+
+@db_transaction.atomic
+def override_request_decide(*, request, actor, approve: bool, note: str = ""):
+    """A second person approves (the transaction is released past the control) or rejects."""
+    from apps.core.errors import PermissionDeniedError
+    from apps.exceptions.models import OverrideRequest
+    from apps.ledger.models import Transaction
+    from apps.sync.replay import transaction_override_accept
+
+    request = OverrideRequest.objects.select_for_update().get(pk=request.pk)
+    if request.status != "pending":
+        raise ApplicationError("This override request was already decided.", code="decided")
+    if actor.pk == request.requested_by_id:
+        raise PermissionDeniedError(
+            "Segregation of duties: a second person must approve this override."
+        )
+    note = (note or "").strip()
+    if not approve and not note:
+        raise ApplicationError("Say why the override is refused.", code="reason_required")
+    if approve:
+        tx = Transaction.objects.get(pk=request.transaction_id)
+        transaction_override_accept(
+            transaction=tx,
+            actor=actor,
+            stage=request.stage,
+            reason=f"{request.reason} (requested by {request.requested_by.get_username()}, "
+            f"approved by {actor.get_username()})",
+        )
+    request.status = "approved" if approve else "rejected"
+    request.decided_by = actor
+    request.decided_at = timezone.now()
+    request.decision_note = note
+    request.save()
+    verb = "approved" if approve else "rejected"
+    _system_note(request.item, f"Override of {request.stage} {verb}. {note}".strip(), actor)
+    audit_record(
+        actor=actor,
+        action=f"exception.override.{verb}",
+        target=request.item,
+        detail={"request": request.pk, "transaction": request.transaction_id, "note": note},
+    )
+    return request

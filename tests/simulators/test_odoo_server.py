@@ -197,3 +197,11 @@ def test_stats_name_methods_as_called(odoo_http, odoo_sim):
     execute_kw(odoo_http, odoo_sim, "budget.analytic", "action_budget_done", [[1]])
     methods = odoo_http.get("/sim/stats").json()["methods"]
     assert methods == {"res.partner.load": 1, "budget.analytic.action_budget_done": 1}
+
+
+def test_a_custom_database_name_is_the_only_one_accepted():
+    app = OdooSimulator(db="northbridge_prod")
+    assert app.authenticate("northbridge_prod", "admin", "admin") == 2
+    assert app.service_db("list", []) == ["northbridge_prod"]
+    with pytest.raises(Exception, match='database "odoo_sim" does not exist'):
+        app.authenticate("odoo_sim", "admin", "admin")

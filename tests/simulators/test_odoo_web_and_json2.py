@@ -232,3 +232,14 @@ def test_api_doc_describes_models_and_named_parameters(web):
     assert doc["methods"]["button_confirm"]["api"] == []
     assert doc["fields"]["partner_id"]["relation"] == "res.partner"
     assert web.get("/doc-bearer/no.model.json", headers=headers).status_code == 404
+
+
+def test_call_button_runs_business_methods_in_the_session(web, odoo_sim):
+    login(web, odoo_sim, "buyer", "buyer")
+    data = jsonrpc(
+        web,
+        "/web/dataset/call_button",
+        {"model": "purchase.order", "method": "button_confirm", "args": [[1]], "kwargs": {}},
+    )
+    assert data["result"] is True
+    assert odoo_sim.records("purchase.order", ["state"], [["id", "=", 1]])[0]["state"] == "purchase"

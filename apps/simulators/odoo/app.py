@@ -427,6 +427,8 @@ class OdooSimulator:
             raise TypeError(f"{method}() takes at least 5 arguments ({len(args)} given)")
         db, uid, password, model, model_method = args[:5]
         uid = self.check_credentials(db, uid, password)
+        if not isinstance(model, str) or not isinstance(model_method, str):
+            raise TypeError(f"{method}() needs the model and method names as strings")
         if method == "execute_kw":
             call_args = args[5] if len(args) > 5 else []
             call_kwargs = args[6] if len(args) > 6 else {}

@@ -346,16 +346,21 @@ def document_apply_resource(
             transaction_id=transaction_id,
             result=result,
         )
-        _apply_status(
-            document=document,
-            revision=revision,
-            resource=resource,
-            kind=kind,
-            settings_row=settings_row,
-            at=source_time,
-            transaction_id=transaction_id,
-            result=result,
-        )
+        if revision is not None and not revision.is_current:
+            _apply_old_revision_status(
+                revision=revision, resource=resource, kind=kind, settings_row=settings_row
+            )
+        else:
+            _apply_status(
+                document=document,
+                revision=revision,
+                resource=resource,
+                kind=kind,
+                settings_row=settings_row,
+                at=source_time,
+                transaction_id=transaction_id,
+                result=result,
+            )
         received = _day(resource.get("received_at"))
         if received and document.received_on != received:
             document.received_on = received
@@ -398,7 +403,11 @@ def _apply_revision(
     platform_says_current = resource.get("is_current")
     newer = revision_is_newer(code, document.current_revision)
     becomes_current = (
-        platform_says_current is True or (platform_says_current is None and newer)
+        platform_says_current is True
+        or (platform_says_current is None and newer)
+        # The platform moved on since (its newer version is not here yet): until it arrives,
+        # the newest revision the register holds is the current one.
+        or (not document.current_revision and newer)
     ) and not revision.is_current
     if made:
         result.changed = True
@@ -447,6 +456,18 @@ def _apply_revision(
         document.current_revision = code
         result.changed = True
     return revision
+
+
+def _apply_old_revision_status(
+    *, revision: Revision, resource: dict, kind: str, settings_row: ProjectDocumentSettings
+) -> None:
+    """A snapshot of a revision that is no longer current: its own status is recorded on the
+    revision, the document keeps its current revision's status."""
+    code, _, meaning, _ = _resolve_status(kind=kind, resource=resource, settings_row=settings_row)
+    if code and revision.status_code != code:
+        revision.status_code = code
+        revision.status_meaning = meaning
+        revision.save(update_fields=["status_code", "status_meaning"])
 
 
 def _apply_status(

@@ -339,3 +339,31 @@ def test_transmittal_carries_current_revisions_and_moves_through_its_states(
 def test_unsupported_resources_are_refused(school, procore):
     with pytest.raises(ApplicationError):
         document_apply_resource(project=school, system=procore, resource={"kind": "change_event"})
+
+
+def test_first_revision_the_register_sees_is_current_even_if_the_platform_moved_on(school, procore):
+    result = document_apply_resource(
+        project=school,
+        system=procore,
+        resource=_drawing("P01", "2025-01-01T00:00:00Z", is_current=False, status="S3"),
+    )
+    document = result.document
+    assert document.current_revision == "P01"
+    assert document.status_code == "S3"
+    assert document.revisions.get(code="P01").is_current
+
+
+def test_a_late_snapshot_of_an_old_revision_does_not_change_the_documents_status(school, procore):
+    document_apply_resource(
+        project=school,
+        system=procore,
+        resource=_drawing("C01", "2025-02-01T00:00:00Z", status="A4"),
+    )
+    late = document_apply_resource(
+        project=school,
+        system=procore,
+        resource=_drawing("P02", "2025-02-02T00:00:00Z", is_current=False, status="S3"),
+    )
+    assert late.document.status_code == "A4"
+    assert late.document.current_revision == "C01"
+    assert late.document.revisions.get(code="P02").status_code == "S3"

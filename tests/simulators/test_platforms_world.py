@@ -297,3 +297,13 @@ def test_emitter_refuses_bad_settings():
         Emitter(EmitterConfig(target="x", secrets={}, rate=0))
     with pytest.raises(ValueError):
         Emitter(EmitterConfig(target="x", secrets={}, bad_share=2))
+
+
+def test_a_new_run_never_reuses_the_previous_runs_ids():
+    def keys(run_tag: str, id_base: int) -> set[str]:
+        world = PlatformWorld(seed=1, now=_fixed_clock(), run_tag=run_tag, id_base=id_base)
+        families = ["scheduling", "documents", "estimating", "field"]
+        return {world.delivery(family=families[i % 4]).message_id for i in range(80)}
+
+    assert keys("abc", 0) == keys("abc", 0)  # a run tag reproduces a run exactly
+    assert not keys("abc", 0) & keys("abd", 10_000)  # a restart is new traffic, no duplicates

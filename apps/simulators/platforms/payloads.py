@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 from datetime import UTC, datetime
@@ -14,9 +15,13 @@ def iso_z(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
-def ulid(rng: random.Random, moment: datetime) -> str:
-    """A ULID (48-bit milliseconds + 80 random bits, Crockford base32) from the world's rng."""
-    value = (int(moment.timestamp() * 1000) << 80) | rng.getrandbits(80)
+def ulid(rng: random.Random, moment: datetime, *, salt: str = "") -> str:
+    """A ULID (48-bit milliseconds + 80 random bits, Crockford base32) from the world's rng;
+    `salt` (the run tag) makes two runs of the same seed differ."""
+    random_bits = rng.getrandbits(80)
+    if salt:
+        random_bits ^= int(hashlib.sha256(salt.encode()).hexdigest()[:20], 16)
+    value = (int(moment.timestamp() * 1000) << 80) | random_bits
     chars = []
     for _ in range(26):
         chars.append(_CROCKFORD[value & 31])

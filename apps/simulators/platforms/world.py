@@ -167,13 +167,19 @@ class PlatformWorld:
         phases: dict[str, list[str]] | None = None,
         commitments: dict[str, list[str]] | None = None,
         now=None,
+        run_tag: str = "r0",
+        id_base: int = 0,
     ):
         self.rng = random.Random(seed)
         self.lock = threading.RLock()
         self._now = now or (lambda: datetime.now(UTC))
         self._last_time = datetime(2000, 1, 1, tzinfo=UTC)
         self.seq = 0
-        self._ids = {"procore": 50_000, "delivery": 900_000_000, "acc": 0}
+        # A run tag and id base keep ids unique across emitter runs (the hub dedupes on them:
+        # a restarted demo must not replay the previous run's ids as duplicates); pass fixed
+        # values to reproduce a run byte for byte.
+        self.run_tag = run_tag
+        self._ids = {"procore": 50_000 + id_base, "delivery": 900_000_000 + id_base, "acc": id_base}
         self.company_id = 1_357_908_642
         self.acc_hub = "b." + str(uuid.UUID(int=self.rng.getrandbits(128)))
         self.acc_hook_id = str(uuid.UUID(int=self.rng.getrandbits(128)))
@@ -317,7 +323,7 @@ class PlatformWorld:
     def _milestone_delivery(
         self, project: SimProject, state: dict, moment: datetime, category: str, note: str = ""
     ) -> Delivery:
-        event_id = f"ev-{self.rng.getrandbits(48):012x}"
+        event_id = f"ev-{self.run_tag}-{self.rng.getrandbits(48):012x}"
         data = {
             "project": project.code,
             "task_code": state["task_code"],
@@ -406,7 +412,7 @@ class PlatformWorld:
         """A delivery about a resource, in the payload version of the project's hook."""
         version = self.procore_hook_versions[project.procore_id]
         moment = self.now()
-        delivery_ulid = ulid(self.rng, moment)
+        delivery_ulid = ulid(self.rng, moment, salt=self.run_tag)
         body = procore_delivery(
             version=version,
             delivery_id=self._next("delivery"),
@@ -621,7 +627,7 @@ class PlatformWorld:
             document["step"] += 1
         else:
             number, title, discipline = self.rng.choice(DRAWING_SHEETS)
-            file_key = f"{self._next('acc'):06d}{self.rng.getrandbits(40):010x}"
+            file_key = f"{self._next('acc'):08d}{self.rng.getrandbits(40):010x}"
             lineage = f"urn:adsk.wipprod:dm.lineage:{file_key}"
             document = {
                 "lineage_urn": lineage,
@@ -662,7 +668,9 @@ class PlatformWorld:
         }
         document["versions"].append(urn)
         event = "dm.version.added"
-        delivery_id = str(uuid.UUID(int=self.rng.getrandbits(128)))
+        delivery_id = str(
+            uuid.uuid5(uuid.NAMESPACE_OID, f"{self.run_tag}:{self.rng.getrandbits(96)}")
+        )
         payload = {
             "ext": "pdf",
             "modifiedTime": moment.strftime("%Y-%m-%dT%H:%M:%S+0000"),
@@ -716,7 +724,7 @@ class PlatformWorld:
         project = project or self._project(category)
         budget = self.budgets.setdefault(
             project.code,
-            {"budget_id": f"EST-{project.code}", "version": 0, "lines": []},
+            {"budget_id": f"EST-{project.code}-{self.run_tag}", "version": 0, "lines": []},
         )
         budget["version"] += 1
         lines = self._budget_lines(category, project.code)
@@ -791,7 +799,8 @@ class PlatformWorld:
             return None  # one held back already, waiting for its newer version to land
         project = self._project("good")
         budget = self.budgets.setdefault(
-            project.code, {"budget_id": f"EST-{project.code}", "version": 0, "lines": []}
+            project.code,
+            {"budget_id": f"EST-{project.code}-{self.run_tag}", "version": 0, "lines": []},
         )
         budget["version"] += 1
         held_back = {
@@ -830,7 +839,7 @@ class PlatformWorld:
         device_time = (moment - offline).astimezone(
             timezone(timedelta(hours=self.rng.choice([0, 1, 2])))
         )
-        event_id = f"{self.rng.getrandbits(64):016x}"
+        event_id = f"{self.run_tag}-{self.rng.getrandbits(64):016x}"
         device = f"tab-{self.rng.randint(1, 24):02d}"
         data: dict[str, Any] = {
             "project": project.code,

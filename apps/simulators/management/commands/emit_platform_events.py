@@ -14,6 +14,7 @@ import contextlib
 import json
 import signal
 import sys
+import time
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -110,6 +111,15 @@ def projects_and_cost_codes() -> tuple[list[tuple[str, str]], list[str]]:
     return projects, cost_codes
 
 
+def _base36(number: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    text = ""
+    while number:
+        number, rest = divmod(number, 36)
+        text = digits[rest] + text
+    return text or "0"
+
+
 class Command(BaseCommand):
     help = "Emit signed platform webhooks (with a share of bad data) and serve follow-up GETs."
     requires_system_checks = []
@@ -127,6 +137,12 @@ class Command(BaseCommand):
             help=f"comma-separated: {', '.join(FAMILIES)}",
         )
         parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument(
+            "--run-tag",
+            default="",
+            help="prefix of this run's ids (default: from the clock, so a restart never repeats "
+            "the previous run's ids); give one to reproduce a run exactly",
+        )
         parser.add_argument("--concurrency", type=int, default=4, help="deliveries in flight")
         parser.add_argument("--max-events", type=int, default=None, help="stop after N")
         parser.add_argument("--serve-host", default="127.0.0.1")
@@ -181,12 +197,17 @@ class Command(BaseCommand):
             names = dict(projects)
             projects = [(code, names.get(code, code)) for code in wanted]
 
+        run_tag = options["run_tag"] or _base36(int(time.time()))
+        # Numeric ids (Procore) move on by the run tag's value so runs never reuse them.
+        id_base = int(run_tag, 36) % 100_000 * 10_000 if run_tag.isalnum() else 0
         world = PlatformWorld(
             seed=options["seed"],
             projects=projects,
             cost_codes=cost_codes or None,
             phases=phases,
             commitments=commitments,
+            run_tag=run_tag,
+            id_base=id_base,
         )
         server = None
         if not options["no_serve"]:
@@ -222,7 +243,8 @@ class Command(BaseCommand):
         self.stdout.write(
             f"emitting {config.rate:g}/s to {config.target} for "
             f"{'ever (Ctrl-C stops)' if config.duration == 0 else f'{config.duration:g} s'}, "
-            f"bad share {config.bad_share:.0%}, systems {', '.join(families)}, seed {config.seed}"
+            f"bad share {config.bad_share:.0%}, systems {', '.join(families)}, seed {config.seed}, "
+            f"run {run_tag}"
         )
         try:
             report = emitter.run()

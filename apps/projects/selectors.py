@@ -281,7 +281,12 @@ def budget_check(
     reserved = reserved or {}
     line_ids = {item.budget_line_id for item in items if item.budget_line_id}
     codes = {item.cost_code for item in items if not item.budget_line_id}
-    queryset = BudgetLine.objects.filter(project=project).select_related("phase", "cost_code")
+    # Ordered by id only: the model's default ordering would join the project for nothing.
+    queryset = (
+        BudgetLine.objects.filter(project=project)
+        .select_related("phase", "cost_code")
+        .order_by("id")
+    )
     if line_ids and codes:
         from django.db.models import Q
 
@@ -292,7 +297,7 @@ def budget_check(
         queryset = queryset.filter(cost_code__code__in=codes)
     if lock:
         # Lock in id order so two concurrent checks never deadlock on the same lines.
-        queryset = queryset.select_for_update(of=("self",)).order_by("id")
+        queryset = queryset.select_for_update(of=("self",))
     budget_lines = list(queryset)
     by_id = {line.id: line for line in budget_lines}
 

@@ -606,6 +606,65 @@ def document_mark_deleted(
     return document
 
 
+OVERDUE_TRACE_PREFIX = "doc_review_overdue:"
+
+
+def document_reviews_overdue_flag(*, today: date | None = None) -> dict[str, int]:
+    """Open a document hold for each review past its due date (once per document).
+    Run by the `documents-overdue-reviews` schedule; the hold resolves itself when the review is
+    answered (`document_review_hold_resolve`). Returns {"opened", "already_open"}."""
+    from apps.exceptions.choices import ExceptionCategory
+    from apps.exceptions.selectors import exception_active_for_trace_key
+    from apps.exceptions.services import exception_open
+
+    today = today or timezone.now().date()
+    opened = 0
+    overdue = Document.objects.filter(
+        status_meaning=StatusMeaning.IN_REVIEW, review_due_on__lt=today
+    ).select_related("project", "system")
+    overdue_keys = set()
+    for document in overdue.iterator(chunk_size=500):
+        key = f"{OVERDUE_TRACE_PREFIX}{document.pk}"
+        overdue_keys.add(key)
+        if exception_active_for_trace_key(trace_key=key) is not None:
+            continue  # already flagged: a daily sweep must not count a new occurrence
+        days = (today - document.review_due_on).days
+        exception_open(
+            category=ExceptionCategory.DOCUMENT_HOLD,
+            title=f"Review overdue: {document.number or document.external_id} ({days} days)",
+            reason=f"{document.get_kind_display()} {document.number} '{document.title}' on "
+            f"{document.project.code} was due for review on {document.review_due_on:%Y-%m-%d} and "
+            f"is still {document.status_label or 'in review'}"
+            + (
+                f"; linked procurement lines wait on it: {', '.join(document.procurement_refs)}"
+                if document.procurement_refs
+                else ""
+            )
+            + ". Chase the reviewer, or record the response on the platform.",
+            trace_key=key,
+            project=document.project,
+            system=document.system,
+            details={"document": document.pk, "review_due_on": str(document.review_due_on)},
+            tags=["review_overdue"],
+        )
+        opened += 1
+    return {"opened": opened, "already_open": len(overdue_keys) - opened}
+
+
+def document_review_hold_resolve(*, document: Document, transaction=None) -> bool:
+    """Resolve the document's overdue-review hold once it is no longer in review."""
+    from apps.exceptions.services import exception_auto_resolve
+
+    if document.status_meaning == StatusMeaning.IN_REVIEW:
+        return False
+    item = exception_auto_resolve(
+        trace_key=f"{OVERDUE_TRACE_PREFIX}{document.pk}",
+        transaction=transaction,
+        reason=f"the review was answered: {document.status_code} ({document.status_label})",
+    )
+    return item is not None
+
+
 # --- transmittals -----------------------------------------------------------------------------
 
 

@@ -18,6 +18,7 @@ from apps.documents.services import (
     aware_datetime,
     document_apply_resource,
     document_mark_deleted,
+    document_review_hold_resolve,
 )
 from apps.exceptions.choices import ExceptionCategory
 from apps.exceptions.services import exception_open
@@ -100,6 +101,8 @@ class DocumentHandler(DomainHandler):
             transaction_id=tx.pk,
             occurred_at=tx.occurred_at,
         )
+        if result.document is not None:
+            document_review_hold_resolve(document=result.document, transaction=tx)
         for warning in result.warnings:
             if warning["code"] != "unknown_status":
                 continue

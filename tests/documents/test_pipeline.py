@@ -225,3 +225,37 @@ def test_status_code_withdrawn_in_the_projects_annex_opens_a_document_hold(hub, 
     item = ExceptionItem.objects.get(category="document_hold")
     assert "S6" in item.title
     assert Document.objects.get().status_known is False
+
+
+def test_answer_through_the_pipeline_resolves_the_overdue_review_hold(hub, platform_world):
+    from datetime import date, timedelta
+
+    from apps.documents.services import document_reviews_overdue_flag
+
+    project = platform_world.projects[0]
+    with platform_world.lock:
+        _, _, submittal_id, _ = platform_world._submittal_create(project)
+        created = platform_world.procore_delivery(
+            project=project,
+            resource_name="Submittals",
+            event_type="create",
+            resource_id=submittal_id,
+        )
+    _process(_post(hub, created))
+    document_reviews_overdue_flag(today=date.today() + timedelta(days=60))
+    item = ExceptionItem.objects.get(category="document_hold")
+    submittal = platform_world.submittals[submittal_id]
+    with platform_world.lock:
+        submittal["approvers"][-1]["response"] = {"id": 1, "name": "Approved", "considered": "x"}
+        submittal["status"] = {"id": 2, "name": "Closed", "status": "closed"}
+        submittal["updated_at"] = "2099-01-01T00:00:00Z"
+        updated = platform_world.procore_delivery(
+            project=project,
+            resource_name="Submittals",
+            event_type="update",
+            resource_id=submittal_id,
+        )
+    tx = _process(_post(hub, updated))
+    item.refresh_from_db()
+    assert item.status == "resolved"
+    assert item.links.filter(transaction_id=tx.pk).exists()

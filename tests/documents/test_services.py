@@ -367,3 +367,45 @@ def test_a_late_snapshot_of_an_old_revision_does_not_change_the_documents_status
     assert late.document.status_code == "A4"
     assert late.document.current_revision == "C01"
     assert late.document.revisions.get(code="P02").status_code == "S3"
+
+
+def test_overdue_reviews_open_one_hold_each_and_an_answer_resolves_it(school, procore):
+    from apps.documents.services import document_review_hold_resolve, document_reviews_overdue_flag
+    from apps.exceptions.models import ExceptionItem
+
+    overdue = document_apply_resource(
+        project=school, system=procore, resource=_submittal()
+    ).document
+    document_apply_resource(
+        project=school,
+        system=procore,
+        resource=_submittal(document_external_id="6", external_id="6", due_date="2025-04-30"),
+    )
+    assert document_reviews_overdue_flag(today=date(2025, 3, 20)) == {
+        "opened": 1,
+        "already_open": 0,
+    }
+    assert document_reviews_overdue_flag(today=date(2025, 3, 21)) == {
+        "opened": 0,
+        "already_open": 1,
+    }
+    item = ExceptionItem.objects.get(category="document_hold")
+    assert item.occurrences == 1 and "REQ-SCH-7/1" in item.reason
+    assert item.project == school
+
+    assert document_review_hold_resolve(document=overdue) is False  # still in review
+    answered = document_apply_resource(
+        project=school,
+        system=procore,
+        resource=_submittal(response="Approved", updated_at="2025-03-22T00:00:00Z"),
+    ).document
+    assert document_review_hold_resolve(document=answered) is True
+    item.refresh_from_db()
+    assert item.status == "resolved"
+
+
+def test_overdue_review_schedule_is_declared():
+    from apps.core.schedules import collect_schedules
+
+    names = {spec.name: spec for spec in collect_schedules()}
+    assert names["documents-overdue-reviews"].func == "apps.documents.tasks.reviews_overdue_flag"

@@ -162,9 +162,38 @@ class Mapper:
         self.system = system
         self.memo = memo if memo is not None else {}
 
+    # Up to this many mappings of one kind for a system are read in one query per batch.
+    PRELOAD_LIMIT = 5000
+
+    def _table(self, kind: str, scope: str) -> dict | None:
+        """All active mappings of (system, kind, scope) as {(value, project_id): canonical},
+        or None when there are too many to hold (then each value is looked up)."""
+        from apps.sync.models import Mapping
+
+        key = ("table", self.system.pk, kind, scope)
+        if key not in self.memo:
+            rows = list(
+                Mapping.objects.filter(
+                    kind=kind, system=self.system, scope=scope, active=True
+                ).values_list("external_value", "project_id", "canonical_value")[
+                    : self.PRELOAD_LIMIT + 1
+                ]
+            )
+            self.memo[key] = (
+                None
+                if len(rows) > self.PRELOAD_LIMIT
+                else {(value, project): canonical for value, project, canonical in rows}
+            )
+        return self.memo[key]
+
     def _lookup(self, kind: str, value: str, scope: str, project_id: int | None) -> str | None:
         from apps.sync.selectors import mapping_lookup
 
+        table = self._table(kind, scope)
+        if table is not None:
+            if project_id is not None and (value, project_id) in table:
+                return table[(value, project_id)]
+            return table.get((value, None))
         key = (self.system.pk, kind, scope, value, project_id)
         if key not in self.memo:
             self.memo[key] = mapping_lookup(
@@ -217,9 +246,7 @@ class Mapper:
         mapped = self._lookup(kind, value, scope, project_id)
         if mapped is not None:
             return mapped
-        if self._known_canonical(kind, value):
-            return value
-        if not required:
+        if not required or self._known_canonical(kind, value):
             return value
         raise MappingMiss(
             kind=kind, system_code=self.system.code, value=value, label=label, scope=scope

@@ -69,7 +69,7 @@ from apps.sync.handlers import (
     handler_for,
 )
 from apps.sync.models import CanonicalRecord, SubjectState, TransactionOverride
-from apps.sync.selectors import binding_get, route_policies, sor_evaluate, sor_rules_for
+from apps.sync.selectors import route_policies, sor_evaluate, sor_rules_for
 from apps.sync.services import binding_set
 
 logger = logging.getLogger(__name__)
@@ -84,16 +84,48 @@ WAITING_STATUSES = (S.HELD, S.RECEIVED, S.VALIDATED, S.MAPPED, S.RETRYING)
 
 
 class BatchState:
-    """Per-batch caches (mapping memo, SoR rules) so a batch of 500 asks once per value."""
+    """Per-batch caches (mapping memo, SoR rules, overrides, routes, delivery settings) so a
+    batch of 200 asks the database once per distinct question, not once per transaction."""
 
-    def __init__(self):
+    def __init__(self, transactions: list[Transaction] | None = None):
         self.mapper_memo: dict = {}
         self._sor_rules: dict[str, list] = {}
+        self._routes: dict[tuple, list] = {}
+        self._settings: dict[int, object] = {}
+        self.overrides: dict[int, set[str]] = {}
+        self.linked: set[int] = set()
+        ids = [tx.pk for tx in transactions or []]
+        if ids:
+            for tx_id, stage in TransactionOverride.objects.filter(
+                transaction_id__in=ids
+            ).values_list("transaction_id", "stage"):
+                self.overrides.setdefault(tx_id, set()).add(stage)
+            parents = [tx.parent_id for tx in transactions if tx.parent_id]
+            self.linked = set(
+                ExceptionLink.objects.filter(transaction_id__in=ids + parents).values_list(
+                    "transaction_id", flat=True
+                )
+            )
 
     def sor_rules(self, domain: str) -> list:
         if domain not in self._sor_rules:
             self._sor_rules[domain] = sor_rules_for(domain=domain)
         return self._sor_rules[domain]
+
+    def route_policies(self, *, domain: str, source_system, project_id) -> list:
+        key = (domain, source_system.pk, project_id)
+        if key not in self._routes:
+            self._routes[key] = route_policies(
+                domain=domain, source_system=source_system, project_id=project_id
+            )
+        return self._routes[key]
+
+    def max_attempts(self, system) -> int:
+        from apps.sync.services import delivery_settings_for
+
+        if system.pk not in self._settings:
+            self._settings[system.pk] = delivery_settings_for(system).max_attempts
+        return self._settings[system.pk]
 
 
 def backoff_seconds(attempt: int, *, base: float, maximum: float) -> float:
@@ -106,25 +138,43 @@ def backoff_seconds(attempt: int, *, base: float, maximum: float) -> float:
 # --- entry points -------------------------------------------------------------------------------
 
 
+# Transactions processed per database transaction: each still gets its own savepoint (one bad
+# row never undoes the others), but the chunk commits once instead of once per stage and row.
+CHUNK_SIZE = 50
+
+
 def transactions_process(transactions: list[Transaction]) -> None:
     """Dispatcher processor: run each claimed inbound transaction through the pipeline."""
-    batch = BatchState()
-    for tx in transactions:
+    batch = BatchState(transactions)
+    for start in range(0, len(transactions), CHUNK_SIZE):
+        chunk = transactions[start : start + CHUNK_SIZE]
         try:
+            with db_transaction.atomic():
+                for tx in chunk:
+                    _process_in_savepoint(tx, batch)
+        except DatabaseError as exc:  # the commit itself failed: rows stay leased, come back
+            logger.exception("committing a pipeline chunk failed")
+            for tx in chunk:
+                _note_crash(tx, exc)
+
+
+def _process_in_savepoint(tx: Transaction, batch: BatchState) -> None:
+    try:
+        with db_transaction.atomic():
             transaction_process(transaction=tx, batch=batch)
-        except TransitionConflict as exc:
-            # Another worker moved it (its lease ran out under us): theirs now.
-            logger.info("transaction %s moved by someone else: %s", tx.pk, exc)
-        except Exception as exc:  # one bad row must not stop the batch; it is recorded
-            logger.exception("pipeline crashed on transaction %s", tx.pk)
-            _note_crash(tx, exc)
+    except TransitionConflict as exc:
+        # Another worker moved it (its lease ran out under us): theirs now.
+        logger.info("transaction %s moved by someone else: %s", tx.pk, exc)
+    except Exception as exc:  # one bad row must not stop the batch; it is recorded
+        logger.exception("pipeline crashed on transaction %s", tx.pk)
+        _note_crash(tx, exc)
 
 
 def transaction_process(
     *, transaction: Transaction, batch: BatchState | None = None
 ) -> Transaction:
     """Take one inbound transaction as far as it can go from its current status."""
-    batch = batch or BatchState()
+    batch = batch or BatchState([transaction])
     tx = transaction
     ctx = _context(tx, batch)
     try:
@@ -134,7 +184,7 @@ def transaction_process(
             _stage_sor(ctx, batch)
             _stage_map(ctx)
         if tx.status == S.MAPPED:
-            _stage_apply_and_route(ctx)
+            _stage_apply_and_route(ctx, batch)
     except TransitionConflict:
         raise
     except Exception as exc:
@@ -177,9 +227,7 @@ def _context(tx: Transaction, batch: BatchState) -> ProcessingContext:
         mapper=Mapper(tx.system, memo=batch.mapper_memo),
         schema_version=handler.schema_version_of(tx, record),
     )
-    ctx.overrides = set(
-        TransactionOverride.objects.filter(transaction_id=tx.pk).values_list("stage", flat=True)
-    )
+    ctx.overrides = set(batch.overrides.get(tx.pk, set()))
     if tx.status == S.MAPPED:
         # Resuming after a crash between mapping and applying: what mapping produced is stored.
         ctx.canonical = dict(tx.canonical_payload or {})
@@ -311,7 +359,7 @@ def _canonical_record_store(ctx: ProcessingContext) -> None:
         query.update(version=F("version") + 1, updated_at=timezone.now(), **values)
 
 
-def _stage_apply_and_route(ctx: ProcessingContext) -> None:
+def _stage_apply_and_route(ctx: ProcessingContext, batch: BatchState) -> None:
     tx = ctx.transaction
     with db_transaction.atomic():
         if "controls" not in ctx.overrides:
@@ -370,7 +418,7 @@ def _stage_apply_and_route(ctx: ProcessingContext) -> None:
                 **result.detail,
             },
         )
-        children = _route(ctx, result)
+        children = _route(ctx, result, batch)
         transaction_transition(
             transaction=tx,
             to_status=S.DELIVERED,
@@ -381,12 +429,11 @@ def _stage_apply_and_route(ctx: ProcessingContext) -> None:
                 ]
             },
         )
-    _resolve_items_cleared_by(tx)
+    if tx.pk in batch.linked or tx.parent_id in batch.linked:
+        _resolve_items_cleared_by(tx)
 
 
-def _route(ctx: ProcessingContext, result: ApplyResult) -> list[Transaction]:
-    from apps.sync.services import delivery_settings_for
-
+def _route(ctx: ProcessingContext, result: ApplyResult, batch: BatchState) -> list[Transaction]:
     tx = ctx.transaction
     routes = ctx.handler.routes(ctx, result)
     if routes is None:
@@ -399,15 +446,14 @@ def _route(ctx: ProcessingContext, result: ApplyResult) -> list[Transaction]:
                 payload=ctx.handler.outbound_payload(ctx, policy.route_target),
                 subject_id=ctx.subject_id,
             )
-            for policy in route_policies(
+            for policy in batch.route_policies(
                 domain=tx.domain, source_system=ctx.system, project_id=project_id
             )
         ]
     children = []
     for route in routes:
-        subject_id = route.subject_id or ctx.subject_id
-        binding = binding_get(system=route.system, domain=route.domain, canonical_id=subject_id)
         suffix = f":{route.key_suffix}" if route.key_suffix else ""
+        # The binding (external id) is looked up at delivery time: it may be set meanwhile.
         child = transaction_create_outbound(
             parent=tx,
             system=route.system,
@@ -416,10 +462,9 @@ def _route(ctx: ProcessingContext, result: ApplyResult) -> list[Transaction]:
             payload=route.payload,
             idempotency_key=f"route:{tx.pk}:{route.system.code}:{route.domain}{suffix}",
             subject_domain=route.domain,
-            subject_id=subject_id,
-            external_id=binding.external_id if binding else "",
+            subject_id=route.subject_id or ctx.subject_id,
             project=ctx.project,
-            max_attempts=delivery_settings_for(route.system).max_attempts,
+            max_attempts=batch.max_attempts(route.system),
         )
         child.system = route.system
         children.append(child)

@@ -134,6 +134,18 @@ def document_events_releasing(*, user=None) -> QuerySet[DocumentEvent]:
     return queryset.select_related("document", "revision")
 
 
+def document_blocking_procurement(*, user) -> QuerySet[Document]:
+    """Documents linked to procurement lines that are not approved yet (in review, to be
+    resubmitted, rejected, or with a status code the project's set does not know)."""
+    releasing = [meaning.value for meaning in RELEASING_MEANINGS]
+    return (
+        document_list(user=user)
+        .exclude(procurement_refs=[])
+        .exclude(status_meaning__in=releasing, status_known=True)
+        .order_by("review_due_on", "id")
+    )
+
+
 def document_event_list(*, user, kind: str = "", project_id: int | None = None):
     queryset = scope_to_user_projects(
         DocumentEvent.objects.select_related("document", "document__project", "revision"),

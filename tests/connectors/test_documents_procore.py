@@ -279,3 +279,39 @@ def test_follow_up_get_sends_the_oauth_token_and_company_header():
     assert seen["authorization"] == "Bearer tok-123"
     assert seen["procore-company-id"] == "8"
     assert seen["path"] == "/rest/v1.0/projects/1/submittals/5"
+
+
+def test_change_event_line_item_details_come_from_its_related_change_event():
+    seen = []
+
+    def handler(request):
+        seen.append(str(request.url))
+        return httpx.Response(
+            200,
+            json={
+                "id": 500,
+                "number": "007",
+                "line_items": [
+                    {"id": 501, "cost_code": {"full_code": "03 30 00"}, "cost_rom": "1200.00"}
+                ],
+            },
+        )
+
+    connector = ProcoreConnector(
+        System(code="procore", name="Procore", kind="document_control", base_url="http://p.test"),
+        transport=httpx.MockTransport(handler),
+    )
+    payload = {
+        "resource_kind": "change_event_line_item",
+        "resource_id": "501",
+        "project_id": "7",
+        "related_resources": [{"id": "500", "name": "Change Events"}],
+    }
+    details = connector.event_details(domain="change_order", operation="x", payload=payload)
+    assert details["resource"]["lines"][0]["cost_code"] == "03 30 00"
+    assert details["resource"]["lines"][0]["amount"] == "1200.00"
+    assert seen == ["http://p.test/rest/v1.0/change_events/500?project_id=7"]
+    with pytest.raises(PermanentError):
+        connector.event_details(
+            domain="change_order", operation="x", payload={**payload, "related_resources": []}
+        )

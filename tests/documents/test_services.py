@@ -409,3 +409,22 @@ def test_overdue_review_schedule_is_declared():
 
     names = {spec.name: spec for spec in collect_schedules()}
     assert names["documents-overdue-reviews"].func == "apps.documents.tasks.reviews_overdue_flag"
+
+
+def test_documents_blocking_procurement_are_the_unapproved_ones_with_lines(school, procore, ada):
+    from apps.documents.selectors import document_blocking_procurement
+
+    waiting = document_apply_resource(
+        project=school, system=procore, resource=_submittal()
+    ).document
+    document_apply_resource(
+        project=school,
+        system=procore,
+        resource=_submittal(external_id="7", document_external_id="7", response="Approved"),
+    )
+    document_apply_resource(
+        project=school,
+        system=procore,
+        resource=_submittal(external_id="8", document_external_id="8", procurement_refs=[]),
+    )
+    assert list(document_blocking_procurement(user=ada)) == [waiting]

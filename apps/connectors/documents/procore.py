@@ -484,10 +484,25 @@ class ProcoreConnector(Connector):
         if payload.get("event_type") == "delete":
             # A deleted resource cannot be fetched; the id is all there is.
             return {**payload, "resource": None}
+        kind = payload.get("resource_kind", "")
+        resource_id = payload.get("resource_id", "")
+        if kind == "change_event_line_item":
+            # A line item's delivery names its change event as a related resource (v3.0): the
+            # change event carries every line, so that is what the hub fetches.
+            parent = next(
+                (r["id"] for r in payload.get("related_resources") or []
+                 if r.get("name", "").lower() == "change events" and r.get("id")),
+                "",
+            )  # fmt: skip
+            if not parent:
+                raise PermanentError(
+                    "A change event line item delivery without its change event (payload v2.0 "
+                    "or v4.0 carries no related resources): switch the hook to v3.0",
+                    code="unsupported_resource",
+                )
+            kind, resource_id = "change_event", parent
         resource = self.resource_fetch(
-            kind=payload.get("resource_kind", ""),
-            resource_id=payload.get("resource_id", ""),
-            project_id=payload.get("project_id", ""),
+            kind=kind, resource_id=resource_id, project_id=payload.get("project_id", "")
         )
         return {**payload, "resource": resource}
 

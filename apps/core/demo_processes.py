@@ -31,6 +31,8 @@ DEMO_PROCESSES: list[DemoProcess] = [
             "0",
             "--bad-share",
             "0.05",
+            "--progress",
+            "60",
         ),
         start_delay=5.0,
     ),

@@ -214,6 +214,9 @@ LEDGER_STUCK_SECONDS = int(os.environ.get("LEDGER_STUCK_SECONDS", "900"))
 LEDGER_ENQUEUE_ON_COMMIT = env_bool(
     os.environ.get("LEDGER_ENQUEUE_ON_COMMIT"), default=bool(_redis)
 )
+# PostgreSQL: run the ingest INSERT as a server-side prepared statement (planned once per
+# connection). Turn off behind PgBouncer < 1.21 in transaction pooling mode.
+LEDGER_PREPARED_INSERT = env_bool(os.environ.get("LEDGER_PREPARED_INSERT"), default=True)
 # Benchmark-only baseline view (/api/v1/bench/bare-insert); never on in production.
 LEDGER_BENCHMARK_VIEWS = env_bool(os.environ.get("LEDGER_BENCHMARK_VIEWS"), default=False)
 
@@ -271,3 +274,8 @@ STATICFILES_FINDERS = [
     "django.contrib.staticfiles.finders.AppDirectoriesFinder",
     "apps.core.staticfinders.PlotlyFinder",
 ]
+
+# Monitoring (issue 10): /metrics answers a bearer token or a listed client address; with
+# neither configured it answers nobody.
+MONITORING_METRICS_TOKEN = os.environ.get("MONITORING_METRICS_TOKEN", "")
+MONITORING_METRICS_ALLOWED_IPS = env_list(os.environ.get("MONITORING_METRICS_ALLOWED_IPS"), [])

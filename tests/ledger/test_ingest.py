@@ -392,3 +392,20 @@ def test_hot_path_is_one_query_once_the_system_is_cached(
         assert signed_post(client, "sched", event("hot")).status_code == 202
     with django_assert_num_queries(2):  # a duplicate also looks up the original's id
         assert signed_post(client, "sched", event("hot")).status_code == 200
+
+
+@pytest.mark.postgres
+@postgres_only
+def test_ingest_insert_is_a_prepared_statement_on_postgresql(client, inbound_system, signed_post):
+    assert signed_post(client, "sched", event("p1")).status_code == 202
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements "
+            "WHERE statement LIKE 'INSERT INTO \"ledger_transaction\"%%'"
+        )
+        assert cursor.fetchone()[0] == 1
+    # … and the rest of the connection's queries are not prepared
+    assert Transaction.objects.filter(idempotency_key="p1").count() == 1
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements")
+        assert cursor.fetchone()[0] == 1

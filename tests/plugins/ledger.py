@@ -33,10 +33,13 @@ def secret_entries(*secrets: str, expires_at: str | None = None) -> list[dict]:
 
 
 @pytest.fixture(autouse=True)
-def _ledger_caches_cleared():
-    """The ingest caches systems and projects in-process; every test starts from the database."""
+def _ledger_caches_cleared(settings):
+    """The ingest caches systems and projects in-process; every test starts from the database.
+    The on-commit enqueue is off (it would follow REDIS_URL and leave tasks nobody runs in the
+    broker); tests that exercise it turn it on."""
     from apps.ledger import ingest
 
+    settings.LEDGER_ENQUEUE_ON_COMMIT = False
     ingest.ingest_caches_clear()
     yield
     ingest.ingest_caches_clear()

@@ -70,6 +70,7 @@ class SystemEntry:
     parses_events: bool = True
 
 
+CACHE_MAX_ENTRIES = 2000
 _cache_lock = threading.Lock()
 _system_cache: dict[str, tuple[float, SystemEntry | None]] = {}
 _project_cache: dict[str, tuple[float, int | None]] = {}
@@ -128,6 +129,9 @@ def system_entry_get(code: str) -> SystemEntry | None:
     system = System.objects.filter(code=code).first()
     entry = _system_entry_build(system) if system is not None else None
     with _cache_lock:
+        if len(_system_cache) >= CACHE_MAX_ENTRIES:
+            # Unknown codes are cached too (a flood of them costs no queries), so bound it.
+            _system_cache.clear()
         _system_cache[code] = (now + ttl, entry)
     return entry
 
@@ -147,6 +151,8 @@ def project_id_for(reference) -> int | None:
 
     project_id = Project.objects.filter(code=reference).values_list("id", flat=True).first()
     with _cache_lock:
+        if len(_project_cache) >= CACHE_MAX_ENTRIES:
+            _project_cache.clear()
         _project_cache[reference] = (now + ttl, project_id)
     return project_id
 

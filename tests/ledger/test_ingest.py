@@ -409,3 +409,13 @@ def test_ingest_insert_is_a_prepared_statement_on_postgresql(client, inbound_sys
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_prepared_statements")
         assert cursor.fetchone()[0] == 1
+
+
+def test_a_flood_of_unknown_system_codes_cannot_grow_the_cache(client, monkeypatch):
+    from apps.ledger import ingest
+
+    monkeypatch.setattr(ingest, "CACHE_MAX_ENTRIES", 5)
+    for i in range(12):
+        client.post(f"/api/v1/inbound/nope{i}/events", b"{}", content_type="application/json")
+    assert len(ingest._system_cache) <= 5
+    assert RefusedRequest.objects.filter(reason="unknown_system").count() == 12

@@ -20,6 +20,7 @@ pytest_plugins = [
     "tests.plugins.sync",
     "tests.plugins.platforms",
     "tests.plugins.procurement",
+    "tests.plugins.monitoring",
 ]
 
 

@@ -1,3 +1,7 @@
 """Paths at the site root owned by monitoring (e.g. /metrics)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from apps.monitoring.metrics import metrics
+
+urlpatterns: list = [path("metrics", metrics, name="metrics")]

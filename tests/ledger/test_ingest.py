@@ -411,7 +411,7 @@ def test_ingest_insert_is_a_prepared_statement_on_postgresql(client, inbound_sys
         assert cursor.fetchone()[0] == 1
 
 
-def test_a_flood_of_unknown_system_codes_cannot_grow_the_cache(client, monkeypatch):
+def test_a_flood_of_unknown_system_codes_cannot_grow_the_cache(db, client, monkeypatch):
     from apps.ledger import ingest
 
     monkeypatch.setattr(ingest, "CACHE_MAX_ENTRIES", 5)

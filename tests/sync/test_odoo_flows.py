@@ -295,3 +295,11 @@ def test_reconciliation_backfills_missed_records_and_reports_orphans(
     drain()
     assert Binding.objects.get(system=odoo_target, domain="vendor", external_id=str(new_id))
     assert "summary" in job.params
+
+
+def test_sync_run_command_reconciles_and_prints_the_log(odoo_sim, odoo_target, capsys):
+    from django.core.management import call_command
+
+    call_command("sync_run", "--reconcile", "odoo-sim", "cost_code")
+    out = capsys.readouterr().out
+    assert "succeeded" in out and "first load" in out

@@ -18,6 +18,7 @@ from apps.core.pagination import keyset_paginate
 from apps.exceptions import forms, selectors, services
 from apps.exceptions.choices import ExceptionCategory
 from apps.exceptions.models import ExceptionItem
+from apps.ledger.choices import TERMINAL_STATUSES
 
 QUEUE_ROLES = (FINANCE, INTEGRATION_ADMIN)
 PAGE_SIZE = 50
@@ -375,6 +376,8 @@ def _detail_context(request, item, **extra):
         "links": selectors.exception_links(item=item),
         "transactions": transactions,
         "diff": _payload_diff(transactions),
+        # Keep refreshing the statuses while any linked transaction is still moving.
+        "pending": any(t.status not in TERMINAL_STATUSES for t in transactions),
         "payload_json": (
             json.dumps(transactions[0].payload, indent=2, sort_keys=True, default=str)
             if transactions

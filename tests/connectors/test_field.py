@@ -62,7 +62,14 @@ def test_delivery_on_site_becomes_a_receipt_with_its_lines():
     assert (event.domain, event.operation) == ("receipt", "received")
     assert event.external_id == "P00042"
     assert event.payload["lines"] == [
-        {"line_ref": "1", "cost_code": "03 20 00", "unit": "t", "quantity_received": "12", "row": 1}
+        {
+            "line_ref": "1",
+            "line_no": 1,
+            "cost_code": "03 20 00",
+            "unit": "t",
+            "quantity_received": "12",
+            "row": 1,
+        }
     ]
 
 
@@ -71,14 +78,16 @@ def test_progress_becomes_a_progress_claim_for_the_commitment():
         headers={},
         payload=_event(
             "progress.reported",
-            commitment_ref="SC-0007",
+            commitment_ref="SC-0007",  # the older spelling of commitment_number
             period_end="2025-05-31",
             lines=[{"line_ref": "2", "percent_complete": "35"}],
         ),
     )
     assert (event.domain, event.operation) == ("progress_claim", "submitted")
     assert event.external_id == "SC-0007"
+    assert event.payload["commitment_number"] == "SC-0007"
     assert event.payload["lines"][0]["percent_complete"] == "35"
+    assert event.payload["lines"][0]["line_no"] == 2
 
 
 @pytest.mark.parametrize(

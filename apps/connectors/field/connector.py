@@ -6,7 +6,7 @@
 | daily_quantity.reported | field_quantity | quantity | cost code, quantity, unit |
 | equipment.logged | field_quantity | equipment_hours | equipment id, hours, cost code |
 | timesheet.submitted | field_quantity | labour_hours | worker/crew, hours, cost code |
-| progress.reported | progress_claim | submitted | commitment, lines: % or qty |
+| progress.reported | progress_claim | submitted | commitment_number, lines: % or qty |
 | delivery.received | receipt | received | PO number, lines: qty received |
 
 Device time is kept: `data.device_time` as the device sent it (with its UTC offset) stays in the
@@ -124,9 +124,15 @@ def field_event_parse(*, payload: Any, webhook_id: str = "") -> dict[str, Any]:
     for name in _QUANTITY_FIELDS:
         if name in data:
             canonical[name] = _decimal_text(data.get(name), name, errors, None)
-    for name in ("date", "period_end", "commitment_ref", "po_number", "delivery_note"):
+    for name in ("date", "period_end", "po_number", "delivery_note", "vendor_reference"):
         if name in data:
             canonical[name] = str(data.get(name) or "")
+    if domain == "progress_claim":
+        # The procurement pipeline's progress-claim shape: the commitment's number (devices
+        # older than this format call it commitment_ref).
+        canonical["commitment_number"] = str(
+            data.get("commitment_number") or data.get("commitment_ref") or ""
+        )
 
     if "lines" in data:
         if not isinstance(data["lines"], list):
@@ -139,6 +145,9 @@ def field_event_parse(*, payload: Any, webhook_id: str = "") -> dict[str, Any]:
                     errors.append({"row": index, "reason": "a line must be an object"})
                     continue
                 item = {k: str(v) for k, v in line.items() if k not in _QUANTITY_FIELDS}
+                reference = str(line.get("line_no") or line.get("line_ref") or "")
+                if reference.isdigit():
+                    item["line_no"] = int(reference)  # the commitment line's number
                 for name in _QUANTITY_FIELDS:
                     if name in line:
                         item[name] = _decimal_text(line.get(name), name, errors, index)
@@ -147,7 +156,7 @@ def field_event_parse(*, payload: Any, webhook_id: str = "") -> dict[str, Any]:
 
     if domain == "receipt" and not canonical.get("po_number"):
         errors.append({"row": None, "reason": "a delivery needs the purchase order number"})
-    if domain == "progress_claim" and not canonical.get("commitment_ref"):
+    if domain == "progress_claim" and not canonical.get("commitment_number"):
         errors.append({"row": None, "reason": "progress needs the commitment (PO/subcontract)"})
     canonical["errors"] = errors
 
@@ -174,7 +183,9 @@ class FieldConnector(Connector):
     ) -> ParsedEvent:
         lowered = {k.lower(): v for k, v in headers.items()}
         parsed = field_event_parse(payload=payload, webhook_id=lowered.get("webhook-id", ""))
-        external_id = parsed.get("po_number") or parsed.get("commitment_ref") or parsed["event_id"]
+        external_id = (
+            parsed.get("po_number") or parsed.get("commitment_number") or parsed["event_id"]
+        )
         return ParsedEvent(
             domain=parsed.pop("domain"),
             operation=parsed.pop("operation"),

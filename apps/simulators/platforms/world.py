@@ -828,11 +828,10 @@ class PlatformWorld:
             ],
             weights=[35, 15, 20, 15, 15],
         )[0]
-        if category == "unmapped_cost_code" and event_type in (
-            "delivery.received",
-            "progress.reported",
-        ):
-            event_type = "daily_quantity.reported"  # the ones that carry a top-level cost code
+        if category != "good" and event_type in ("delivery.received", "progress.reported"):
+            # Bad data goes on the site quantities: a delivery or a progress report is checked
+            # against its commitment first (procurement's handlers), not against the project.
+            event_type = "daily_quantity.reported"
         moment = self.now()
         # Devices send their local time with its offset; some arrive after a while offline.
         offline = timedelta(minutes=self.rng.choice([0, 0, 0, 2, 45, 180]))
@@ -885,11 +884,11 @@ class PlatformWorld:
             }
         else:
             data |= {
-                "commitment_ref": self.rng.choice(
+                "commitment_number": self.rng.choice(
                     self.purchase_orders.get(project.code) or ["P09999"]
                 ),
                 "period_end": device_time.date().isoformat(),
-                "lines": [{"line_ref": "1", "percent_complete": str(self.rng.randint(5, 100))}],
+                "lines": [{"line_no": 1, "percent_complete": str(self.rng.randint(5, 100))}],
             }
         return self._delivery(
             family="field",

@@ -175,6 +175,8 @@ class RequisitionLine(models.Model):
         "projects.BudgetLine", on_delete=models.PROTECT, related_name="+"
     )
     description = models.CharField(max_length=255)
+    # The catalogue item (Odoo product.product default_code) when there is one.
+    product_code = models.CharField(max_length=64, blank=True)
     quantity = models.DecimalField(**QUANTITY)
     unit = models.CharField(max_length=20, default="ea")
     unit_price = models.DecimalField(**UNIT_PRICE)
@@ -260,6 +262,7 @@ class CommitmentLine(models.Model):
         "projects.BudgetLine", on_delete=models.PROTECT, related_name="commitment_lines"
     )
     description = models.CharField(max_length=255)
+    product_code = models.CharField(max_length=64, blank=True)
     quantity = models.DecimalField(**QUANTITY)
     unit = models.CharField(max_length=20, default="ea")
     unit_price = models.DecimalField(**UNIT_PRICE)
@@ -295,7 +298,10 @@ class Receipt(models.Model):
     number = models.CharField(max_length=30, unique=True)
     commitment = models.ForeignKey(Commitment, on_delete=models.PROTECT, related_name="receipts")
     received_on = models.DateField()
-    received_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    # Empty when the receipt was made in Odoo (its warehouse user) and synchronised here.
+    received_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     reference = models.CharField(max_length=100, blank=True, help_text="Delivery note number")
     external_ref = models.CharField(max_length=100, blank=True, help_text="Odoo stock.picking name")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -327,7 +333,10 @@ class ProgressClaim(models.Model):
     period_end = models.DateField()
     vendor_reference = models.CharField(max_length=100, blank=True)
     status = models.CharField(max_length=20, choices=ClaimStatus, default=ClaimStatus.SUBMITTED)
-    submitted_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    # Empty when the claim came from the subcontractor's portal through the pipeline.
+    submitted_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     certified_by = models.ForeignKey(
         USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -613,7 +622,11 @@ class BudgetImport(models.Model):
     total_rows = models.PositiveIntegerField(default=0)
     accepted_rows = models.PositiveIntegerField(default=0)
     refused_rows = models.PositiveIntegerField(default=0)
-    uploaded_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    # Empty when the budget came through the pipeline (estimating push); see `source`.
+    uploaded_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    source = models.CharField(max_length=100, blank=True, help_text="e.g. ledger transaction")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -1,6 +1,6 @@
 """Procurement services (writes), one module per document; import from here."""
 
-from apps.procurement.services.budget import budget_import_run
+from apps.procurement.services.budget import budget_import_run, budget_rows_apply
 from apps.procurement.services.change_orders import (
     change_order_cancel,
     change_order_create,
@@ -15,6 +15,7 @@ from apps.procurement.services.commitments import (
     commitment_create_from_requisition,
     commitment_decided,
     commitment_issue,
+    commitment_link_external,
     commitment_submit,
 )
 from apps.procurement.services.facts import (
@@ -58,6 +59,7 @@ from apps.procurement.services.vendors import (
 
 __all__ = [
     "budget_import_run",
+    "budget_rows_apply",
     "budget_line_facts",
     "budget_line_recompute",
     "budget_lines_recompute",
@@ -72,6 +74,7 @@ __all__ = [
     "commitment_create_from_requisition",
     "commitment_decided",
     "commitment_issue",
+    "commitment_link_external",
     "commitment_submit",
     "invoice_export_posting",
     "invoice_mark_posted",

@@ -46,15 +46,46 @@ def _parse_amount(text: str, currency: str) -> tuple[Decimal | None, str]:
 def budget_import_run(
     *, content: bytes, file_name: str, actor, dry_run: bool = False
 ) -> BudgetImport:
-    """Validate every row and (unless a dry run) apply the accepted ones in one transaction.
-    The import and each row's outcome are kept as the report."""
+    """Validate every row of a CSV/XLSX budget file and (unless a dry run) apply the accepted
+    ones in one transaction. The import and each row's outcome are kept as the report."""
     file_format, rows = budget_file_read(content=content, file_name=file_name)
     if not rows:
         raise ApplicationError("The file has a header but no rows.", code="empty_file")
+    return budget_rows_apply(
+        rows=rows,
+        actor=actor,
+        file_name=file_name,
+        file_format=file_format,
+        file_sha256=hashlib.sha256(content).hexdigest(),
+        dry_run=dry_run,
+    )
+
+
+def budget_rows_apply(
+    *,
+    rows: list[dict],
+    actor,
+    file_name: str,
+    file_format: str,
+    file_sha256: str = "",
+    dry_run: bool = False,
+    source: str = "",
+) -> BudgetImport:
+    """Validate and apply budget rows {row_number, project, phase (code or name), cost_code,
+    description, amount[, currency]} from a file or the pipeline (actor None = the hub:
+    no membership check). Returns the report."""
+    for number, row in enumerate(rows, start=2):
+        row.setdefault("row_number", number)
+        for key in ("project", "phase", "cost_code", "description", "amount"):
+            row[key] = str(row.get(key) or "").strip()
+        row["currency"] = str(row.get("currency") or "").strip()
     projects = {p.code: p for p in Project.objects.filter(code__in={r["project"] for r in rows})}
-    phases = {
-        (ph.project_id, ph.code): ph for ph in Phase.objects.filter(project__in=projects.values())
-    }
+    phases = {}
+    for ph in Phase.objects.filter(project__in=projects.values()):
+        phases[(ph.project_id, ph.code)] = ph
+    for ph in Phase.objects.filter(project__in=projects.values()):
+        # Estimating names phases ("Substructure"); a phase's name is as good as its code.
+        phases.setdefault((ph.project_id, ph.name.lower()), ph)
     cost_codes = {
         c.code: c for c in CostCode.objects.filter(code__in={r["cost_code"] for r in rows})
     }
@@ -63,11 +94,12 @@ def budget_import_run(
         budget_import = BudgetImport.objects.create(
             file_name=file_name[:255],
             file_format=file_format,
-            file_sha256=hashlib.sha256(content).hexdigest(),
+            file_sha256=file_sha256,
             dry_run=dry_run,
             status=ImportStatus.VALIDATED if dry_run else ImportStatus.APPLIED,
             total_rows=len(rows),
             uploaded_by=actor,
+            source=source[:100],
         )
         accepted = refused = 0
         records = []
@@ -76,7 +108,9 @@ def budget_import_run(
             project = projects.get(row["project"])
             if not row["project"]:
                 reasons.append("project is empty")
-            elif project is None or not user_can_see_project(user=actor, project_id=project.id):
+            elif project is None or (
+                actor is not None and not user_can_see_project(user=actor, project_id=project.id)
+            ):
                 # Unknown and not-yours read the same: no hint that a project exists.
                 reasons.append(f"unknown project {row['project']!r}")
                 project = None
@@ -84,7 +118,9 @@ def budget_import_run(
             if not row["phase"]:
                 reasons.append("phase is empty")
             elif project is not None:
-                phase = phases.get((project.id, row["phase"]))
+                phase = phases.get((project.id, row["phase"])) or phases.get(
+                    (project.id, row["phase"].lower())
+                )
                 if phase is None:
                     reasons.append(f"project {project.code} has no phase {row['phase']!r}")
             cost_code = cost_codes.get(row["cost_code"])
@@ -159,6 +195,7 @@ def budget_import_run(
             detail={
                 "file": file_name,
                 "sha256": budget_import.file_sha256,
+                "source": source,
                 "rows": len(rows),
                 "accepted": accepted,
                 "refused": refused,

@@ -74,6 +74,7 @@ def _build_lines(project: Project, lines: list[dict]) -> list[dict]:
                 "description": (
                     (spec.get("description") or "").strip() or budget_line.cost_code.title
                 )[:255],
+                "product_code": str(spec.get("product_code") or "")[:64],
                 "quantity": quantity,
                 "unit": (spec.get("unit") or "ea")[:20],
                 "unit_price": unit_price,
@@ -308,6 +309,7 @@ def commitment_create_from_requisition(
                 line_no=line.line_no,
                 budget_line_id=line.budget_line_id,
                 description=line.description,
+                product_code=line.product_code,
                 quantity=line.quantity,
                 unit=line.unit,
                 unit_price=line.unit_price,
@@ -496,3 +498,42 @@ def commitment_cancel(*, commitment: Commitment, actor, reason: str) -> Commitme
             domain="commitment", operation="cancel", subject=commitment, project=commitment.project
         )
     return commitment
+
+
+@transaction.atomic
+def commitment_link_external(
+    *, commitment: Commitment, external_ref: str, line_refs: list[dict]
+) -> list[str]:
+    """Odoo confirmed the PO: keep its name and each line's id (matched by position, checked
+    on quantity and price). Returns the differences found (empty = Odoo holds what the hub
+    committed)."""
+    commitment = Commitment.objects.select_for_update().get(id=commitment.id)
+    lines = list(commitment.lines.order_by("line_no"))
+    differences = []
+    if len(line_refs) != len(lines):
+        differences.append(f"Odoo has {len(line_refs)} lines, the hub {len(lines)}")
+    for line, ref in zip(lines, line_refs, strict=False):
+        for key, ours in (("quantity", line.quantity), ("unit_price", line.unit_price)):
+            theirs = ref.get(key)
+            if theirs not in (None, "") and Decimal(str(theirs)) != ours:
+                differences.append(f"line {line.line_no} {key}: Odoo {theirs}, hub {ours}")
+        if ref.get("purchase_line_id") and line.external_ref != str(ref["purchase_line_id"]):
+            line.external_ref = str(ref["purchase_line_id"])
+            line.save(update_fields=["external_ref"])
+    if external_ref and commitment.external_ref != external_ref:
+        commitment.external_ref = external_ref[:100]
+        commitment.save(update_fields=["external_ref", "updated_at"])
+    if differences:
+        exception_item_open(
+            category="reconciliation_difference",
+            title=f"{commitment.number} differs in Odoo ({external_ref})",
+            reason="; ".join(differences),
+            trace_key=f"commitment:{commitment.id}:odoo",
+            project=commitment.project,
+            amount=commitment.total_amount,
+            currency=commitment.currency,
+            details={"differences": differences},
+        )
+    else:
+        exception_item_close(trace_key=f"commitment:{commitment.id}:odoo", reason="Odoo agrees")
+    return differences

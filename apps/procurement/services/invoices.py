@@ -151,6 +151,7 @@ def invoice_record(
     external_ref: str = "",
     created_by=None,
     match: bool = True,
+    ledger_transaction=None,
 ) -> Invoice:
     """Record a vendor bill or credit note (idempotent: the same vendor number arriving again
     returns the first record; a different bill under a used number is refused) and match it."""
@@ -274,7 +275,7 @@ def invoice_record(
             },
         )
         if match:
-            invoice_match(invoice=invoice, actor=created_by)
+            invoice_match(invoice=invoice, actor=created_by, ledger_transaction=ledger_transaction)
             invoice.refresh_from_db()
     return invoice
 
@@ -699,7 +700,11 @@ def invoice_match(*, invoice: Invoice, actor=None, ledger_transaction=None) -> I
             },
         )
         outbound.route(
-            domain="invoice", operation="match_result", subject=invoice, project=invoice.project
+            domain="invoice",
+            operation="match_result",
+            subject=invoice,
+            project=invoice.project,
+            parent=ledger_transaction,
         )
         if status in RELEASED_MATCH_STATUSES:
             _request_posting(invoice, actor)

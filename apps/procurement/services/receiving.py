@@ -101,9 +101,13 @@ def receipt_record(
             ).first()
             if existing is not None:
                 return existing
-        require_project_access(user=received_by, project=commitment.project)
         _require_receivable(commitment)
-        _require_not_approver(commitment=commitment, user=received_by, what="confirm its receipt")
+        if received_by is not None:
+            # A receipt synchronised from Odoo (no hub user) was controlled there.
+            require_project_access(user=received_by, project=commitment.project)
+            _require_not_approver(
+                commitment=commitment, user=received_by, what="confirm its receipt"
+            )
         if not lines:
             raise ApplicationError("A receipt needs at least one line.", code="no_lines")
         tolerance = match_tolerance_for(project=commitment.project, vendor=commitment.vendor)

@@ -93,6 +93,7 @@ def _build_lines(project: Project, lines: list[dict]) -> list[dict]:
                 "line_no": number,
                 "budget_line": budget_line,
                 "description": description[:255],
+                "product_code": str(spec.get("product_code") or "")[:64],
                 "quantity": quantity,
                 "unit": (spec.get("unit") or "ea")[:20],
                 "unit_price": unit_price,

@@ -1,0 +1,257 @@
+"""Procure-to-pay against the Odoo simulator over loopback, through the ledger and the pipeline:
+requisition → approval → PO confirmed in Odoo → confirmation pulled back → receipt validated in
+Odoo → vendor bill made in Odoo, pulled and 3-way matched → release written back → accounting
+gate → posted in Odoo → payment in Odoo pulled and allocated. At each step the Odoo records are
+compared with the hub's (amounts, analytic distribution, references)."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from apps.approvals.choices import Decision, DocumentType
+from apps.approvals.services import approval_decide
+from apps.connectors.registry import connector_for
+from apps.ledger.models import Transaction
+from apps.procurement.choices import VendorStatus
+from apps.procurement.models import Commitment, Invoice, Payment
+from apps.procurement.services import (
+    receipt_record,
+    requisition_create,
+    requisition_submit,
+    vendor_upsert,
+)
+from apps.sync.services import mapping_save
+from tests.plugins.procurement import pending_request
+
+D = Decimal
+pytestmark = pytest.mark.django_db
+
+
+def _pull(odoo_target, make_inbound, domain, keep):
+    """Pull one domain from Odoo into the ledger as inbound transactions (what a batch sync
+    policy does), keeping the records `keep(record)` selects."""
+    connector = connector_for(odoo_target)
+    page = connector.pull(domain=domain)
+    recorded = []
+    for record in page.records:
+        if keep(record):
+            recorded.append(
+                make_inbound(
+                    odoo_target,
+                    domain,
+                    record,
+                    key=record["idempotency_key"],
+                    external_id=str(record["external_id"]),
+                    trigger="poll",
+                )
+            )
+    connector.close()
+    return recorded
+
+
+def _one(rows):
+    assert len(rows) == 1, rows
+    return rows[0]
+
+
+def test_requisition_to_payment_through_odoo(
+    odoo_sim,
+    odoo_target,
+    make_inbound,
+    drain,
+    school_budget,
+    rob,
+    alice,
+    sam,
+    fiona,
+    authority,
+    ada,
+):
+    project = school_budget.project
+    # Odoo books concrete on its own analytic code; the hub's MasterFormat item maps to it.
+    mapping_save(
+        actor=ada,
+        kind="cost_code",
+        system=odoo_target,
+        external_value="03 30 00",
+        canonical_value="03 31 13",
+    )
+    partner = _one(odoo_sim.records("res.partner", ["id", "ref"], [("ref", "=", "V-1002")]))
+    vendor = vendor_upsert(
+        code="V-1002",
+        name="Elbe Readymix Beton GmbH",
+        status=VendorStatus.APPROVED,
+        insurance_expiry=date(2030, 1, 1),
+        external_ref=str(partner["id"]),
+    )
+    budget_line = school_budget.line("P1", "03 31 13")
+
+    # 1. Requisition → approval → PO issued; the outbound row is in the ledger.
+    requisition = requisition_create(
+        project=project,
+        requested_by=rob,
+        title="Ready-mix for the ground beams",
+        vendor=vendor,
+        lines=[
+            {
+                "budget_line": budget_line,
+                "product_code": "CON-C3037",
+                "description": "Ready-mix C30/37",
+                "quantity": "200",
+                "unit": "m3",
+                "unit_price": "118.00",
+            }
+        ],
+    )
+    requisition_submit(requisition=requisition, actor=rob)
+    approval_decide(
+        request_id=pending_request(requisition).id, actor=alice, decision=Decision.APPROVE
+    )
+    po = Commitment.objects.get(requisition=requisition)
+    assert po.status == "issued"
+    outbound = Transaction.objects.get(direction="outbound", domain="commitment")
+    assert outbound.subject_id == po.number and outbound.status == "pending"
+
+    drain()
+    outbound.refresh_from_db()
+    assert outbound.status == "delivered"
+    odoo_po = _one(
+        odoo_sim.records(
+            "purchase.order",
+            ["name", "origin", "state", "partner_id", "amount_untaxed", "order_line"],
+            [("origin", "=", po.number)],
+        )
+    )
+    assert odoo_po["state"] == "purchase"
+    assert odoo_po["partner_id"][0] == partner["id"]
+    assert D(str(odoo_po["amount_untaxed"])) == po.total_amount == D("23600.00")
+    odoo_line = _one(
+        odoo_sim.records(
+            "purchase.order.line",
+            ["product_qty", "price_unit", "analytic_distribution", "product_id"],
+            [("order_id", "=", odoo_po["id"])],
+        )
+    )
+    assert D(str(odoo_line["product_qty"])) == D("200")
+    assert D(str(odoo_line["price_unit"])) == D("118")
+    project_account = _one(
+        odoo_sim.records("account.analytic.account", ["id"], [("code", "=", "SCH-001")])
+    )
+    cost_account = _one(
+        odoo_sim.records("account.analytic.account", ["id"], [("code", "=", "03 30 00")])
+    )
+    (key,) = odoo_line["analytic_distribution"]
+    assert {int(i) for i in key.split(",")} == {project_account["id"], cost_account["id"]}
+
+    # 2. Odoo's confirmation comes back: the hub knows the PO's name and line ids.
+    _pull(odoo_target, make_inbound, "commitment", lambda r: r["number"] == po.number)
+    drain()
+    po.refresh_from_db()
+    assert po.external_ref == odoo_po["name"]
+    line = po.lines.get()
+    assert line.external_ref == str(odoo_line["id"])
+
+    # 3. Site receipt (not by the PO's approver) → validated in Odoo, partially.
+    receipt_record(commitment=po, received_by=sam, lines=[{"line": line, "quantity": "120"}])
+    drain()
+    assert Transaction.objects.get(direction="outbound", domain="receipt").status == "delivered"
+    received = _one(
+        odoo_sim.records("purchase.order.line", ["qty_received"], [("id", "=", odoo_line["id"])])
+    )
+    assert D(str(received["qty_received"])) == D("120")
+
+    # 4. The vendor bill is entered in Odoo against the PO line, pulled, and matched here.
+    bill_id = odoo_sim.call(
+        "account.move",
+        "create",
+        [
+            {
+                "move_type": "in_invoice",
+                "partner_id": partner["id"],
+                "ref": "ELB-7001",
+                "invoice_date": "2026-02-10",
+                "invoice_origin": odoo_po["name"],
+                "invoice_line_ids": [
+                    [
+                        0,
+                        0,
+                        {
+                            "product_id": odoo_line["product_id"][0],
+                            "name": "Ready-mix C30/37",
+                            "quantity": 120,
+                            "price_unit": 118.0,
+                            "purchase_line_id": odoo_line["id"],
+                        },
+                    ]
+                ],
+            }
+        ],
+    )
+    bill_id = bill_id[0] if isinstance(bill_id, list) else bill_id
+    (inbound_bill,) = _pull(
+        odoo_target, make_inbound, "invoice", lambda r: r["number"] == "ELB-7001"
+    )
+    drain()
+    inbound_bill.refresh_from_db()
+    assert inbound_bill.status == "delivered", inbound_bill.last_error_message
+    invoice = Invoice.objects.get(number="ELB-7001")
+    assert invoice.match_status == "matched" and invoice.commitment == po
+    assert invoice.subtotal == D("14160.00")
+    assert invoice.tax_amount > 0  # Odoo's purchase tax on the product comes with the bill
+    # The match result went back to Odoo (released), as a child of the inbound bill.
+    result = Transaction.objects.get(
+        direction="outbound", domain="invoice", operation="match_result"
+    )
+    assert result.parent_id == inbound_bill.pk and result.status == "delivered"
+    odoo_bill = _one(
+        odoo_sim.records(
+            "account.move",
+            ["state", "release_to_pay_manual", "amount_untaxed", "amount_total", "ref"],
+            [("id", "=", bill_id)],
+        )
+    )
+    assert odoo_bill["release_to_pay_manual"] == "yes"
+    assert odoo_bill["state"] == "draft"  # nothing is posted before the accounting gate
+    assert D(str(odoo_bill["amount_untaxed"])) == invoice.subtotal
+    assert D(str(odoo_bill["amount_total"])) == invoice.payable_amount
+
+    # 5. The accounting approver opens the gate: the bill is posted in Odoo.
+    approval_decide(
+        request_id=pending_request(invoice, DocumentType.POSTING).id,
+        actor=fiona,
+        decision=Decision.APPROVE,
+    )
+    drain()
+    assert _one(odoo_sim.records("account.move", ["state"], [("id", "=", bill_id)]))["state"] == (
+        "posted"
+    )
+
+    # 6. Odoo pays the bill; the payment is pulled and allocated to it here.
+    wizard = odoo_sim.call(
+        "account.payment.register",
+        "create",
+        [{"payment_date": "2026-03-05"}],
+        context={"active_model": "account.move", "active_ids": [bill_id]},
+    )
+    wizard = wizard[0] if isinstance(wizard, list) else wizard
+    odoo_sim.call("account.payment.register", "action_create_payments", [wizard])
+    _pull(odoo_target, make_inbound, "payment", lambda r: "ELB-7001" in (r.get("reference") or ""))
+    drain()
+    payment = Payment.objects.get(source="odoo")
+    invoice.refresh_from_db()
+    assert payment.amount == invoice.payable_amount and payment.unallocated_amount == D("0.00")
+    assert invoice.status == "paid" and invoice.paid_amount == invoice.payable_amount
+    odoo_payment = _one(
+        odoo_sim.records(
+            "account.payment", ["amount", "partner_id"], [("id", "=", int(payment.external_ref))]
+        )
+    )
+    assert D(str(odoo_payment["amount"])) == payment.amount
+    assert odoo_payment["partner_id"][0] == partner["id"]
+
+    # The budget figures followed every fact.
+    budget_line.refresh_from_db()
+    assert budget_line.committed == D("23600.00")
+    assert budget_line.actual == D("14160.00")
+    assert budget_line.invoiced == D("14160.00")

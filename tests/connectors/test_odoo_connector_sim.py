@@ -809,7 +809,6 @@ def test_unknown_vendor_reference_is_a_clear_permanent_error(odoo_connector):
 
 def test_invoice_hold_and_release(odoo_sim, odoo_connector):
     connector = odoo_connector()
-    fields = connector.client.fields("account.move")
     bill = connector.push(
         domain="invoice",
         operation="create",
@@ -821,17 +820,6 @@ def test_invoice_hold_and_release(odoo_sim, odoo_connector):
         },
         idempotency_key="invoice:hold-1",
     )
-    if "release_to_pay_manual" not in fields:
-        with pytest.raises(PermanentError) as caught:
-            connector.push(
-                domain="invoice",
-                operation="hold",
-                payload={},
-                idempotency_key="hold",
-                external_id=bill.external_id,
-            )
-        assert caught.value.code == "unsupported"
-        return
     connector.push(
         domain="invoice",
         operation="hold",
@@ -849,6 +837,19 @@ def test_invoice_hold_and_release(odoo_sim, odoo_connector):
     assert (
         _one(odoo_sim, "account.move", [("ref", "=", "HOLD-1")])["release_to_pay_manual"] == "yes"
     )
+
+
+def test_hold_on_an_odoo_without_the_3_way_match_module_is_unsupported(odoo_connector):
+    connector = odoo_connector()
+    fields = dict(connector.client.fields("account.move"))
+    fields.pop("release_to_pay_manual")
+    connector.client._fields["account.move"] = fields  # as fields_get answers without the module
+    with pytest.raises(PermanentError) as caught:
+        connector.push(
+            domain="invoice", operation="hold", payload={}, idempotency_key="h", external_id="1"
+        )
+    assert caught.value.code == "unsupported"
+    assert "release_to_pay_manual" in caught.value.message
 
 
 def test_direct_payment_without_bills_is_created_and_posted(odoo_sim, odoo_connector):
@@ -1162,3 +1163,81 @@ def test_credentials_never_reach_the_logs(odoo_sim, odoo_system_for, caplog):
     assert secret not in caplog.text
     assert secret not in str(caught.value)
     assert secret not in repr(connector.client.credentials)
+
+
+# --- what other apps emit, in the connector's terms ---------------------------------------------
+def test_invoice_match_result_holds_or_releases_the_bill(odoo_sim, odoo_connector):
+    connector = odoo_connector()
+    connector.push(
+        domain="invoice",
+        operation="create",
+        payload={
+            "number": "MR-1",
+            "vendor_ref": "V-1002",
+            "invoice_date": "2026-03-01",
+            "lines": [{"description": "Concrete", "quantity": 10, "unit_price": "118"}],
+        },
+        idempotency_key="invoice:mr-1",
+    )
+    reference = {"number": "MR-1", "vendor_ref": "V-1002"}
+    outcomes = connector.push_many(
+        domain="invoice",
+        operation="match_result",
+        items=[
+            {"payload": {**reference, "result": "exception"}, "idempotency_key": "match:1"},
+            {"payload": {**reference, "result": "banana"}, "idempotency_key": "match:2"},
+        ],
+    )
+    assert outcomes[0].external_id
+    assert isinstance(outcomes[1], PermanentError) and outcomes[1].code == "invalid_payload"
+    assert _one(odoo_sim, "account.move", [("ref", "=", "MR-1")])["release_to_pay_manual"] == "no"
+    connector.push(
+        domain="invoice",
+        operation="match_result",
+        payload={**reference, "result": "matched_within_tolerance"},
+        idempotency_key="match:3",
+    )
+    assert _one(odoo_sim, "account.move", [("ref", "=", "MR-1")])["release_to_pay_manual"] == "yes"
+
+
+def test_budget_revise_and_change_order_apply_are_understood(odoo_sim, odoo_connector):
+    connector = odoo_connector()
+    revised = connector.push(
+        domain="budget_line",
+        operation="revise",
+        payload={
+            "budget": "SCH-001 Construction budget",
+            "project_code": "SCH-001",
+            "cost_code": "03 30 00",
+            "amount": "455000",
+        },
+        idempotency_key="budget:revise:1",
+    )
+    assert revised.created is False and revised.response["budget_amount"] == "455000.00"
+    po = connector.push(
+        domain="commitment",
+        operation="create",
+        payload=_commitment("REQ-HOS-0400", confirmed=True),
+        idempotency_key="commitment:400",
+    )
+    connector.push(
+        domain="change_order",
+        operation="apply",
+        payload={
+            "number": "REQ-HOS-0400",
+            "lines": [{"purchase_line_id": po.response["line_ids"][1], "quantity": "9.5"}],
+        },
+        idempotency_key="co:400:1",
+    )
+    lines = odoo_sim.records("purchase.order.line", domain=[("order_id", "=", int(po.external_id))])
+    assert [line["product_qty"] for line in lines] == [12.0, 9.5]
+
+
+def test_unknown_domain_or_operation_is_a_clear_permanent_error(odoo_connector):
+    connector = odoo_connector()
+    with pytest.raises(PermanentError) as caught:
+        connector.push(domain="milestone", operation="create", payload={}, idempotency_key="m")
+    assert caught.value.code == "unsupported_domain"
+    with pytest.raises(PermanentError) as caught:
+        connector.push(domain="vendor", operation="explode", payload={}, idempotency_key="x")
+    assert caught.value.code == "unsupported_operation"

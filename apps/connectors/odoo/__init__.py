@@ -32,7 +32,10 @@ upsert (write; create when missing), and per domain: commitment confirm / cancel
 cancel / draft / hold / release (release_to_pay_manual "no"/"yes"), payment post / cancel,
 vendor / cost_code / project / product archive (the hub never unlinks in Odoo). Every action is
 state-guarded (confirming a confirmed PO does nothing), so retries are safe. An action finds its
-record by external_id or by the payload's reference (below).
+record by external_id or by the payload's reference (below). Also understood, as emitted by
+apps/procurement: invoice match_result (payload.result matched / matched_within_tolerance →
+release, exception / variance / unmatched → hold), budget_line revise (= upsert), change_order
+apply (= commitment update: lines with purchase_line_id change, others are added).
 
 Payloads (canonical keys; references by Odoo id or by natural key, resolved in one search per
 kind per batch; money and quantities as Decimal or strings; dates ISO 8601)

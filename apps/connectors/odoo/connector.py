@@ -51,6 +51,33 @@ _BATCH_WIDE_CODES = frozenset(
 )
 
 
+# What other apps emit, in the connector's terms: (domain, operation) -> (domain, operation).
+_OPERATION_ALIASES = {
+    ("budget_line", "revise"): ("budget_line", "upsert"),
+    ("change_order", "apply"): ("commitment", "update"),  # lines with purchase_line_id change
+    ("commitment", "amend"): ("commitment", "update"),
+}
+_MATCH_RELEASE = frozenset({"matched", "matched_within_tolerance", "within_tolerance", "released"})
+_MATCH_HOLD = frozenset({"exception", "variance", "unmatched", "held", "mismatch"})
+
+
+def _operation_alias(domain: str, operation: str, payload: dict[str, Any]) -> tuple[str, str]:
+    """Map an emitted (domain, operation) to the connector's; invoice match results become
+    hold / release of the bill (release_to_pay_manual)."""
+    if (domain, operation) == ("invoice", "match_result"):
+        result = str(payload.get("result") or payload.get("status") or "").lower()
+        if result in _MATCH_RELEASE:
+            return "invoice", "release"
+        if result in _MATCH_HOLD:
+            return "invoice", "hold"
+        raise PermanentError(
+            f"invoice match_result: unknown result {result!r} (expected one of "
+            f"{', '.join(sorted(_MATCH_RELEASE | _MATCH_HOLD))})",
+            code="invalid_payload",
+        )
+    return _OPERATION_ALIASES.get((domain, operation), (domain, operation))
+
+
 def xmlid_name(domain: str, idempotency_key: str) -> str:
     """A stable ir.model.data name for an idempotency key: readable prefix + a hash, because
     keys may be long or hold characters an xmlid cannot."""
@@ -304,27 +331,41 @@ class OdooConnector(Connector):
 
         Creates travel as one `create` call per batch (options.batch_size, default 100), each
         with its ir.model.data rows in one more call; lookups are one search per batch."""
-        spec = self._spec(domain)
-        work = []
+        work: list[PushItem] = []
+        targets: dict[int, tuple[str, str]] = {}
         for index, raw in enumerate(items):
+            payload = dict(raw.get("payload") or {})
             item = PushItem(
                 index=index,
-                payload=dict(raw.get("payload") or {}),
+                payload=payload,
                 idempotency_key=str(raw.get("idempotency_key") or ""),
                 external_id=(str(raw["external_id"]) if raw.get("external_id") else None),
             )
+            work.append(item)
+            try:
+                target = _operation_alias(domain, operation, payload)
+                self._spec(target[0])
+            except PermanentError as exc:
+                item.error = exc
+                continue
             if not item.idempotency_key:
                 item.error = PermanentError(
                     "An idempotency key is required for every Odoo write", code="invalid_payload"
                 )
-            item.xmlid_name = xmlid_name(domain, item.idempotency_key)
-            work.append(item)
+            item.xmlid_name = xmlid_name(target[0], item.idempotency_key)
+            targets[index] = target
         batch_size = max(1, int(self.options.get("batch_size") or DEFAULT_BATCH_SIZE))
-        for start in range(0, len(work), batch_size):
-            chunk = [item for item in work[start : start + batch_size] if item.ok]
-            if chunk:
-                self._push_chunk(spec, operation, chunk)
-        return [self._outcome(spec, item) for item in work]
+        for target in dict.fromkeys(targets.values()):
+            spec = self._spec(target[0])
+            group = [item for item in work if targets.get(item.index) == target and item.ok]
+            for start in range(0, len(group), batch_size):
+                self._push_chunk(spec, target[1], group[start : start + batch_size])
+        return [
+            self._outcome(self._spec(targets[item.index][0]), item)
+            if item.index in targets
+            else item.error
+            for item in work
+        ]
 
     def _outcome(self, spec: DomainSpec, item: PushItem) -> PushResult | ConnectorError:
         if item.error is not None:
@@ -516,12 +557,14 @@ class OdooConnector(Connector):
         if operation in ("hold", "release") and spec.domain == "invoice":
             hold_field = spec.hold_field(ctx)
             values = {hold_field: "no" if operation == "hold" else "yes"}
-        elif operation == "archive":
+        elif operation == "archive" and ctx.has_field(spec.model, "active"):
             values = {"active": False}
         elif operation in spec.actions:
             values = None
         else:
-            known = sorted({*WRITE_OPERATIONS, *spec.actions} | {"archive"})
+            known = sorted({*WRITE_OPERATIONS, *spec.actions})
+            if ctx.has_field(spec.model, "active"):
+                known.append("archive")
             raise PermanentError(
                 f"The Odoo connector cannot {operation!r} a {spec.domain} "
                 f"(it can: {', '.join(known)})",

@@ -1352,7 +1352,11 @@ class InvoiceSpec(DomainSpec):
             return partner
         order_id = _purchase_order_id(ctx, payload, domain=self.domain)
         if order_id:
-            order = ctx.batch_cache.get("purchase_order_names", {}).get(order_id)
+            names = ctx.batch_cache.setdefault("purchase_order_names", {})
+            if order_id not in names:  # an action on a bill skips prepare(): read it now
+                for row in ctx.read("purchase.order", [order_id], ["name", "partner_id"]):
+                    names[row["id"]] = row
+            order = names.get(order_id)
             if order:
                 return many2one_id(order["partner_id"])
         raise PermanentError(

@@ -19,7 +19,7 @@ from apps.exceptions.selectors import AGE_BUCKETS, QUEUE_VIEWS
 QUEUE_ROLES = (FINANCE, INTEGRATION_ADMIN)
 
 
-class ItemOutput(serializers.Serializer):
+class ExceptionItemOutput(serializers.Serializer):
     id = serializers.IntegerField()
     category = serializers.CharField()
     category_label = serializers.CharField(source="get_category_display")
@@ -53,7 +53,7 @@ class ItemOutput(serializers.Serializer):
         return item.is_overdue()
 
 
-class LinkOutput(serializers.Serializer):
+class ExceptionLinkOutput(serializers.Serializer):
     transaction_id = serializers.IntegerField()
     role = serializers.CharField()
     status = serializers.CharField(source="transaction.status")
@@ -61,7 +61,7 @@ class LinkOutput(serializers.Serializer):
     direction = serializers.CharField(source="transaction.direction")
 
 
-class CommentOutput(serializers.Serializer):
+class ExceptionCommentOutput(serializers.Serializer):
     id = serializers.IntegerField()
     author = serializers.CharField(source="author.username", default=None, allow_null=True)
     body = serializers.CharField()
@@ -69,19 +69,19 @@ class CommentOutput(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-class ItemDetailOutput(ItemOutput):
+class ExceptionItemDetailOutput(ExceptionItemOutput):
     details = serializers.JSONField()
     transactions = serializers.SerializerMethodField()
     comments = serializers.SerializerMethodField()
 
     def get_transactions(self, item) -> list[dict]:
-        return LinkOutput(selectors.exception_links(item=item), many=True).data
+        return ExceptionLinkOutput(selectors.exception_links(item=item), many=True).data
 
     def get_comments(self, item) -> list[dict]:
-        return CommentOutput(selectors.exception_comments(item=item), many=True).data
+        return ExceptionCommentOutput(selectors.exception_comments(item=item), many=True).data
 
 
-class FilterInput(serializers.Serializer):
+class ExceptionFilterInput(serializers.Serializer):
     view = serializers.ChoiceField(choices=list(QUEUE_VIEWS), required=False, default="all")
     category = serializers.ChoiceField(choices=ExceptionCategory.choices, required=False)
     severity = serializers.ChoiceField(choices=Severity.choices, required=False)
@@ -99,9 +99,9 @@ class ExceptionListApi(APIView):
     permission_classes = [HasRole]
     required_roles = QUEUE_ROLES
 
-    @extend_schema(parameters=[FilterInput], responses=ItemOutput(many=True))
+    @extend_schema(parameters=[ExceptionFilterInput], responses=ExceptionItemOutput(many=True))
     def get(self, request):
-        filters = FilterInput(data=request.query_params)
+        filters = ExceptionFilterInput(data=request.query_params)
         filters.is_valid(raise_exception=True)
         data = dict(filters.validated_data)
         queryset = selectors.exception_queue(
@@ -109,17 +109,17 @@ class ExceptionListApi(APIView):
         )
         paginator = IdCursorPagination()
         page = paginator.paginate_queryset(queryset, request, view=self)
-        return paginator.get_paginated_response(ItemOutput(page, many=True).data)
+        return paginator.get_paginated_response(ExceptionItemOutput(page, many=True).data)
 
 
 class ExceptionDetailApi(APIView):
     permission_classes = [HasRole]
     required_roles = QUEUE_ROLES
 
-    @extend_schema(responses=ItemDetailOutput)
+    @extend_schema(responses=ExceptionItemDetailOutput)
     def get(self, request, item_id: int):
         item = selectors.exception_get(user=request.user, item_id=item_id)
-        return Response(ItemDetailOutput(item).data)
+        return Response(ExceptionItemDetailOutput(item).data)
 
 
 class ExceptionActionApi(APIView):
@@ -130,7 +130,7 @@ class ExceptionActionApi(APIView):
     permission_classes = [HasRole]
     required_roles = QUEUE_ROLES
 
-    class Input(serializers.Serializer):
+    class ExceptionActionInput(serializers.Serializer):
         action = serializers.ChoiceField(
             choices=["assign", "comment", "resolve", "ignore", "status", "retry", "fix_mapping"]
         )
@@ -142,10 +142,10 @@ class ExceptionActionApi(APIView):
         status = serializers.ChoiceField(choices=["open", "in_progress", "waiting"], required=False)
         canonical_value = serializers.CharField(required=False, max_length=200)
 
-    @extend_schema(request=Input, responses=ItemDetailOutput)
+    @extend_schema(request=ExceptionActionInput, responses=ExceptionItemDetailOutput)
     def post(self, request, item_id: int):
         item = selectors.exception_get(user=request.user, item_id=item_id)
-        serializer = self.Input(data=request.data)
+        serializer = self.ExceptionActionInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         action = data["action"]
@@ -191,7 +191,7 @@ class ExceptionActionApi(APIView):
             )
             extra = {"released": result.released, "replayed": result.replayed}
         item = selectors.exception_get(user=request.user, item_id=item.pk)
-        body = dict(ItemDetailOutput(item).data)
+        body = dict(ExceptionItemDetailOutput(item).data)
         if extra:
             body["result"] = extra
         return Response(body)

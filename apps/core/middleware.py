@@ -21,3 +21,26 @@ class SecurityHeadersMiddleware:
             "Permissions-Policy", "camera=(), microphone=(), geolocation=()"
         )
         return response
+
+
+class ApplicationErrorMiddleware:
+    """HTML views: a NotFoundError/PermissionDeniedError escaping a view is a 404/403 page, not a
+    500 (the API maps them itself in apps.core.api.exception_handler)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from django.core.exceptions import PermissionDenied
+        from django.http import Http404
+
+        from apps.core.errors import NotFoundError, PermissionDeniedError
+
+        if isinstance(exception, NotFoundError):
+            raise Http404(exception.message) from exception
+        if isinstance(exception, PermissionDeniedError):
+            raise PermissionDenied(exception.message) from exception
+        return None

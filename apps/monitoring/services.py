@@ -92,6 +92,16 @@ def _flush(acc: dict) -> None:
         row.save()
 
 
+def _until(rows, ready) -> list:
+    """The leading run of rows that are ready (stops at the first that is not)."""
+    result = []
+    for row in rows:
+        if not ready(row):
+            break
+        result.append(row)
+    return result
+
+
 def _watermark(name: str) -> RollupWatermark:
     RollupWatermark.objects.get_or_create(name=name)
     return RollupWatermark.objects.select_for_update().get(name=name)
@@ -106,10 +116,15 @@ def rollups_update(*, now: datetime | None = None) -> dict:
         with db_transaction.atomic():
             acc: dict = defaultdict(_empty)
             tx_mark = _watermark("transactions")
-            rows = list(
-                Transaction.objects.filter(id__gt=tx_mark.last_id, received_at__lt=horizon)
+            # Cut at the first row still inside the safety lag rather than filtering it out: the
+            # watermark must never pass a row that was not counted.
+            rows = _until(
+                Transaction.objects.filter(id__gt=tx_mark.last_id)
                 .order_by("id")
-                .values_list("id", "received_at", "system_id", "domain", "direction")[:ROLLUP_BATCH]
+                .values_list("id", "received_at", "system_id", "domain", "direction")[
+                    :ROLLUP_BATCH
+                ],
+                lambda row: row[1] < horizon,
             )
             for _tx_id, received_at, system_id, domain, direction in rows:
                 _add(
@@ -124,10 +139,10 @@ def rollups_update(*, now: datetime | None = None) -> dict:
                 tx_mark.last_id = rows[-1][0]
                 tx_mark.save(update_fields=["last_id", "updated_at"])
             ev_mark = _watermark("events")
-            events = list(
-                TransactionEvent.objects.filter(
-                    id__gt=ev_mark.last_id, at__lt=horizon, transaction_id__lte=tx_mark.last_id
-                )
+            # Events wait until their transaction is counted and they are past the lag.
+            last_tx = tx_mark.last_id
+            events = _until(
+                TransactionEvent.objects.filter(id__gt=ev_mark.last_id)
                 .order_by("id")
                 .values_list(
                     "id",
@@ -138,9 +153,12 @@ def rollups_update(*, now: datetime | None = None) -> dict:
                     "transaction__domain",
                     "transaction__direction",
                     "transaction__received_at",
-                )[:ROLLUP_BATCH]
+                    "transaction_id",
+                )[:ROLLUP_BATCH],
+                lambda ev, last_tx=last_tx: ev[3] < horizon and ev[8] <= last_tx,
             )
-            for _ev_id, kind, to_status, at, system_id, domain, direction, received_at in events:
+            for event in events:
+                _, kind, to_status, at, system_id, domain, direction, received_at, _ = event
                 field = _OUTCOME_FIELD.get(to_status)
                 if kind != EventKind.TRANSITION or field is None or system_id is None:
                     continue

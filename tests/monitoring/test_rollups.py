@@ -115,3 +115,21 @@ def test_raw_group_counts_match_per_direction(system_factory, ledger_traffic):
     )
     rolled = {r.direction: r.received for r in LedgerRollup.objects.filter(granularity="hour")}
     assert rolled == raw
+
+
+@pytest.mark.django_db
+def test_a_row_inside_the_lag_holds_the_watermark_so_nothing_is_skipped(
+    system_factory, ledger_traffic
+):
+    sched = system_factory("sched")
+    now = timezone.now()
+    # id order: a fresh row first, then a back-dated one (a file import's received_at).
+    ledger_traffic(sched, "activity", ["delivered"], received_at=now)
+    ledger_traffic(sched, "activity", ["delivered"], received_at=now - timedelta(hours=1))
+
+    assert rollups_update(now=now + timedelta(seconds=1))["transactions"] == 0
+    rollups_update(now=now + timedelta(minutes=1))
+
+    rows = LedgerRollup.objects.filter(granularity="day", system=sched)
+    assert sum(r.received for r in rows) == 2
+    assert sum(r.delivered for r in rows) == 2

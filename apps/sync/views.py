@@ -539,7 +539,10 @@ def _reconcilable() -> list[tuple]:
 @admin_only
 @require_GET
 def job_detail(request, job_id: int):
-    job = job_run_get(job_id=job_id)
+    try:
+        job = job_run_get(job_id=job_id)
+    except ApplicationError as exc:
+        raise Http404(exc.message) from exc
     context = {"job": job, "lines": job_log_lines(job=job)}
     if request.htmx:
         return render(request, "sync/jobs/detail.html#progress", context)

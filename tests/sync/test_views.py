@@ -332,3 +332,7 @@ def test_bindings_orphan_report(client_for, ada, sync_systems):
     )
     body = client_for(ada).get(reverse("sync:bindings") + "?orphaned=1").content.decode()
     assert "<code>A</code>" in body and "<code>B</code>" not in body
+
+
+def test_unknown_job_is_a_404_not_an_error(client_for, ada):
+    assert client_for(ada).get(reverse("jobs:detail", args=[987654])).status_code == 404

@@ -255,3 +255,108 @@ def test_requisition_to_payment_through_odoo(
     assert budget_line.committed == D("23600.00")
     assert budget_line.actual == D("14160.00")
     assert budget_line.invoiced == D("14160.00")
+
+
+def test_change_orders_reach_odoo_as_po_change_and_budget_revision(
+    odoo_sim, odoo_target, make_inbound, drain, school_budget, rob, alice, dora, authority, ada
+):
+    from apps.procurement.services import (
+        change_order_create,
+        change_order_submit,
+        commitment_create,
+        commitment_submit,
+    )
+
+    mapping_save(
+        actor=ada,
+        kind="cost_code",
+        system=odoo_target,
+        external_value="03 30 00",
+        canonical_value="03 31 13",
+    )
+    partner = _one(odoo_sim.records("res.partner", ["id"], [("ref", "=", "V-1002")]))
+    vendor = vendor_upsert(
+        code="V-1002",
+        name="Elbe Readymix Beton GmbH",
+        status=VendorStatus.APPROVED,
+        insurance_expiry=date(2030, 1, 1),
+        external_ref=str(partner["id"]),
+    )
+    concrete = school_budget.line("P1", "03 31 13")
+    po = commitment_create(
+        project=school_budget.project,
+        vendor=vendor,
+        kind="purchase_order",
+        title="Ready-mix",
+        lines=[
+            {
+                "budget_line": concrete,
+                "product_code": "CON-C3037",
+                "quantity": "100",
+                "unit_price": "118",
+            }
+        ],
+        created_by=rob,
+    )
+    commitment_submit(commitment=po, actor=rob)
+    approval_decide(request_id=pending_request(po).id, actor=alice, decision=Decision.APPROVE)
+    po.refresh_from_db()
+    drain()
+    _pull(odoo_target, make_inbound, "commitment", lambda r: r["number"] == po.number)
+    drain()
+    line = po.lines.get()
+    line.refresh_from_db()
+    assert line.external_ref
+
+    # A commitment change order: +50 m3 on the line → the Odoo PO line changes, no new line.
+    change = change_order_create(
+        project=school_budget.project,
+        kind="subcontract",
+        commitment=po,
+        title="More concrete",
+        lines=[{"commitment_line": line.id, "quantity_delta": "50"}],
+        created_by=rob,
+    )
+    change_order_submit(change_order=change, actor=rob)
+    approval_decide(request_id=pending_request(change).id, actor=alice, decision=Decision.APPROVE)
+    drain()
+    applied = Transaction.objects.get(direction="outbound", domain="change_order")
+    assert applied.status == "delivered", applied.last_error_message
+    odoo_line = _one(
+        odoo_sim.records(
+            "purchase.order.line", ["product_qty"], [("id", "=", int(line.external_ref))]
+        )
+    )
+    assert D(str(odoo_line["product_qty"])) == D("150")
+
+    # An owner change order revises the Odoo budget of that cost code (sum over phases).
+    owner = change_order_create(
+        project=school_budget.project,
+        kind="owner",
+        title="Deeper foundations",
+        lines=[{"budget_line": concrete, "amount_delta": "10000"}],
+        created_by=rob,
+    )
+    change_order_submit(change_order=owner, actor=rob)
+    approval_decide(request_id=pending_request(owner).id, actor=alice, decision=Decision.APPROVE)
+    drain()
+    revise = Transaction.objects.get(direction="outbound", domain="budget_line")
+    assert revise.status == "delivered", revise.last_error_message
+    cost_account = _one(
+        odoo_sim.records("account.analytic.account", ["id"], [("code", "=", "03 30 00")])
+    )
+    budget = _one(
+        odoo_sim.records("budget.analytic", ["id"], [("name", "=", "SCH-001 Construction budget")])
+    )
+
+    def books_on_cost_account(row) -> bool:
+        # Odoo keeps one column per extra analytic plan (x_plan<n>_id).
+        return any(
+            key.startswith("x_plan") and value and value[0] == cost_account["id"]
+            for key, value in row.items()
+        )
+
+    lines = odoo_sim.records("budget.line", None, [("budget_analytic_id", "=", budget["id"])])
+    amounts = [D(str(row["budget_amount"])) for row in lines if books_on_cost_account(row)]
+    # 200,000 + 10,000 (P1) + 150,000 (P2) for 03 31 13, which Odoo calls 03 30 00.
+    assert D("360000") in amounts

@@ -75,3 +75,29 @@ class BudgetImportForm(forms.Form):
 
 class VarianceRequestForm(forms.Form):
     comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class VendorApproveForm(forms.Form):
+    insurance_expiry = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class VendorBlockForm(forms.Form):
+    reason = forms.CharField(max_length=255)
+
+
+class BudgetPolicyForm(forms.Form):
+    budget_policy = forms.ChoiceField(choices=[])
+    warn_at_pct = forms.DecimalField(max_digits=5, decimal_places=2, min_value=0, max_value=100)
+    overrun_block_pct = forms.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        min_value=0,
+        required=False,
+        help_text="Warn policy only: block an overrun above this share; empty = never block.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        from apps.projects.choices import BudgetPolicy
+
+        super().__init__(*args, **kwargs)
+        self.fields["budget_policy"].choices = BudgetPolicy.choices

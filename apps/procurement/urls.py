@@ -20,11 +20,18 @@ urlpatterns = [
     ),
     path("commitments/", views.commitment_list_view, name="commitments"),
     path("commitments/<int:commitment_id>/", views.commitment_detail, name="commitment_detail"),
+    path(
+        "commitments/<int:commitment_id>/receipts/new/",
+        views.receipt_new,
+        name="receipt_new",
+    ),
+    path("claims/<int:claim_id>/<str:action>/", views.claim_decide, name="claim_decide"),
     path("invoices/", views.invoice_list_view, name="invoices"),
     path("invoices/<int:invoice_id>/", views.invoice_detail, name="invoice_detail"),
     path("invoices/<int:invoice_id>/<str:action>/", views.invoice_action, name="invoice_action"),
     path("change-orders/", views.change_order_list_view, name="change_orders"),
     path("vendors/", views.vendor_list_view, name="vendors"),
+    path("vendors/<int:vendor_id>/<str:action>/", views.vendor_action, name="vendor_action"),
     path("budget/<str:project_code>/", views.budget, name="budget"),
     path("budget-import/", views.budget_import, name="budget_import"),
     path(

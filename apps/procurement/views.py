@@ -24,12 +24,15 @@ from apps.core.pagination import keyset_paginate
 from apps.procurement.choices import InvoiceStatus, MatchStatus, RequisitionStatus
 from apps.procurement.forms import (
     BudgetImportForm,
+    BudgetPolicyForm,
     InvoiceFilterForm,
     RequisitionForm,
     RequisitionLineFormSet,
     VarianceRequestForm,
+    VendorApproveForm,
+    VendorBlockForm,
 )
-from apps.procurement.models import BudgetImport
+from apps.procurement.models import BudgetImport, ProgressClaim, Vendor
 from apps.procurement.selectors import (
     change_order_list,
     commitment_get,
@@ -47,9 +50,14 @@ from apps.procurement.services import (
     budget_import_run,
     invoice_match,
     invoice_variance_request,
+    progress_claim_certify,
+    progress_claim_reject,
+    receipt_record,
     requisition_cancel,
     requisition_create,
     requisition_submit,
+    vendor_approve,
+    vendor_block,
 )
 from apps.projects.models import BudgetLine
 from apps.projects.selectors import (
@@ -314,8 +322,61 @@ def commitment_detail(request, commitment_id: int):
             "invoices": commitment.invoices.all() if can_see_bills else None,
             "change_orders": commitment.change_orders.all(),
             "approvals": approval_requests_for(target=commitment),
+            "can_receive": has_role(request.user, REQUESTER)
+            and commitment.status in ("approved", "issued", "completed"),
         },
     )
+
+
+@role_required(REQUESTER)
+@require_POST
+def receipt_new(request, commitment_id: int):
+    """Confirm goods received on site (the PO's approver is refused: SoD)."""
+    commitment = _or_404(commitment_get, user=request.user, commitment_id=commitment_id)
+    lines = []
+    for line in commitment.lines.all():
+        value = (request.POST.get(f"qty-{line.id}") or "").strip()
+        if value and value not in ("0", "0.0"):
+            lines.append({"line": line, "quantity": value})
+    try:
+        if not lines:
+            raise ApplicationError("Enter a received quantity on at least one line.")
+        receipt = receipt_record(
+            commitment=commitment,
+            received_by=request.user,
+            lines=lines,
+            reference=request.POST.get("reference", ""),
+        )
+        messages.success(request, f"{receipt.number} recorded.")
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return redirect("procurement:commitment_detail", commitment_id=commitment.id)
+
+
+@role_required(REQUESTER)
+@require_POST
+def claim_decide(request, claim_id: int, action: str):
+    """Certify a progress claim as claimed, or reject it (site manager)."""
+    claim = ProgressClaim.objects.select_related("commitment").filter(id=claim_id).first()
+    if claim is None:
+        raise Http404("No such claim.")
+    commitment = _or_404(commitment_get, user=request.user, commitment_id=claim.commitment_id)
+    try:
+        if action == "certify":
+            progress_claim_certify(
+                claim=claim, certified_by=request.user, comment=request.POST.get("comment", "")
+            )
+            messages.success(request, f"{claim.number} certified.")
+        elif action == "reject":
+            progress_claim_reject(
+                claim=claim, actor=request.user, reason=request.POST.get("comment", "")
+            )
+            messages.success(request, f"{claim.number} rejected.")
+        else:
+            raise Http404("Unknown action.")
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return redirect("procurement:commitment_detail", commitment_id=commitment.id)
 
 
 # --- invoices -------------------------------------------------------------------------
@@ -416,8 +477,44 @@ def vendor_list_view(request):
         )[:500]
     ]
     return render(
-        request, "procurement/vendors.html", {"vendors": vendors, "q": request.GET.get("q", "")}
+        request,
+        "procurement/vendors.html",
+        {
+            "vendors": vendors,
+            "q": request.GET.get("q", ""),
+            "can_manage": has_role(request.user, *IMPORT_ROLES),
+        },
     )
+
+
+@role_required(*IMPORT_ROLES)
+@require_POST
+def vendor_action(request, vendor_id: int, action: str):
+    """Approve a vendor (with its insurance certificate's expiry) or block it (audited)."""
+    vendor = Vendor.objects.filter(id=vendor_id).first()
+    if vendor is None:
+        raise Http404("No such vendor.")
+    try:
+        if action == "approve":
+            form = VendorApproveForm(request.POST)
+            if not form.is_valid():
+                raise ApplicationError("Give the insurance certificate's expiry date.")
+            vendor_approve(
+                vendor=vendor,
+                actor=request.user,
+                insurance_expiry=form.cleaned_data["insurance_expiry"],
+            )
+        elif action == "block":
+            form = VendorBlockForm(request.POST)
+            if not form.is_valid():
+                raise ApplicationError("Say why the vendor is blocked.")
+            vendor_block(vendor=vendor, actor=request.user, reason=form.cleaned_data["reason"])
+        else:
+            raise Http404("Unknown action.")
+        messages.success(request, f"{vendor.name}: {vendor.get_status_display().lower()}.")
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return redirect("procurement:vendors")
 
 
 # --- budget -------------------------------------------------------------------------
@@ -427,10 +524,45 @@ def vendor_list_view(request):
 def budget(request, project_code: str):
     """A project's budget by phase → division → cost code with every figure."""
     project = _or_404(project_get, user=request.user, code=project_code)
+    can_set_policy = has_role(request.user, *IMPORT_ROLES)
+    if request.method == "POST":
+        if not can_set_policy:
+            from django.core.exceptions import PermissionDenied
+
+            raise PermissionDenied("Only finance and admins change the budget policy.")
+        form = BudgetPolicyForm(request.POST)
+        if form.is_valid():
+            from apps.projects.services import project_budget_policy_set
+
+            try:
+                project_budget_policy_set(
+                    project=project,
+                    actor=request.user,
+                    policy=form.cleaned_data["budget_policy"],
+                    warn_at_pct=form.cleaned_data["warn_at_pct"],
+                    overrun_block_pct=form.cleaned_data["overrun_block_pct"],
+                )
+                messages.success(request, "Budget policy saved.")
+            except ApplicationError as exc:
+                messages.error(request, exc.message)
+        else:
+            messages.error(request, "The policy is incomplete.")
+        return redirect("procurement:budget", project_code=project.code)
+    policy_form = BudgetPolicyForm(
+        initial={
+            "budget_policy": project.budget_policy,
+            "warn_at_pct": project.budget_warn_at_pct,
+            "overrun_block_pct": project.budget_overrun_block_pct,
+        }
+    )
     return render(
         request,
         "procurement/budget.html",
-        {"tree": project_budget_tree(project=project), "projects": project_list(user=request.user)},
+        {
+            "tree": project_budget_tree(project=project),
+            "projects": project_list(user=request.user),
+            "policy_form": policy_form if can_set_policy else None,
+        },
     )
 
 

@@ -203,3 +203,61 @@ def test_anonymous_is_sent_to_login(client, db):
     for url in ["/procurement/", "/approvals/", "/procurement/budget-import/"]:
         response = client.get(url)
         assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_site_receipt_form_and_its_segregation_of_duties(procure, client_for, sam, alice):
+    from django.contrib.auth.models import Group
+
+    po = procure.issued_commitment(
+        lines=[{"phase": "P1", "cost_code": "03 31 13", "quantity": "10", "unit_price": "100"}]
+    )
+    line = po.lines.get()
+    page = client_for(sam).get(f"/procurement/commitments/{po.id}/").content.decode()
+    assert 'id="receipt-form"' in page
+    response = client_for(sam).post(
+        f"/procurement/commitments/{po.id}/receipts/new/",
+        {f"qty-{line.id}": "4", "reference": "DN-1"},
+        follow=True,
+    )
+    assert "recorded" in response.content.decode()
+    line.refresh_from_db()
+    assert line.received_quantity == D("4")
+    alice.groups.add(Group.objects.get(name="requester"))
+    refused = client_for(alice).post(
+        f"/procurement/commitments/{po.id}/receipts/new/", {f"qty-{line.id}": "1"}, follow=True
+    )
+    assert "cannot also confirm its receipt" in refused.content.decode()
+    line.refresh_from_db()
+    assert line.received_quantity == D("4")
+
+
+def test_vendor_block_and_approve_from_the_vendor_page(vendors, client_for, fiona, rob):
+    vendor = vendors["expired"]
+    assert (
+        client_for(rob)
+        .post(f"/procurement/vendors/{vendor.id}/block/", {"reason": "x"})
+        .status_code
+        == 403
+    )
+    client = client_for(fiona)
+    client.post(f"/procurement/vendors/{vendor.id}/approve/", {"insurance_expiry": "2031-01-31"})
+    vendor.refresh_from_db()
+    assert vendor.insurance_expiry.isoformat() == "2031-01-31"
+    client.post(f"/procurement/vendors/{vendor.id}/block/", {"reason": "fraud check"})
+    vendor.refresh_from_db()
+    assert vendor.status == "blocked" and vendor.blocked_reason == "fraud check"
+
+
+def test_budget_policy_form_for_finance_only(school_budget, client_for, fiona, rob):
+    assert (
+        'id="budget-policy"'
+        not in client_for(rob).get("/procurement/budget/SCH-001/").content.decode()
+    )
+    assert client_for(rob).post("/procurement/budget/SCH-001/", {}).status_code == 403
+    client_for(fiona).post(
+        "/procurement/budget/SCH-001/",
+        {"budget_policy": "warn", "warn_at_pct": "85", "overrun_block_pct": "5"},
+    )
+    project = school_budget.project
+    project.refresh_from_db()
+    assert (project.budget_policy, project.budget_warn_at_pct) == ("warn", D("85.00"))

@@ -30,6 +30,11 @@ urlpatterns = [
     path("invoices/<int:invoice_id>/", views.invoice_detail, name="invoice_detail"),
     path("invoices/<int:invoice_id>/<str:action>/", views.invoice_action, name="invoice_action"),
     path("change-orders/", views.change_order_list_view, name="change_orders"),
+    path(
+        "change-orders/new/<str:project_code>/",
+        views.change_order_new,
+        name="change_order_new",
+    ),
     path("vendors/", views.vendor_list_view, name="vendors"),
     path("vendors/<int:vendor_id>/<str:action>/", views.vendor_action, name="vendor_action"),
     path("budget/<str:project_code>/", views.budget, name="budget"),

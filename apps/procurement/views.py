@@ -48,6 +48,8 @@ from apps.procurement.selectors import (
 )
 from apps.procurement.services import (
     budget_import_run,
+    change_order_create,
+    change_order_submit,
     invoice_match,
     invoice_variance_request,
     progress_claim_certify,
@@ -562,6 +564,7 @@ def budget(request, project_code: str):
             "tree": project_budget_tree(project=project),
             "projects": project_list(user=request.user),
             "policy_form": policy_form if can_set_policy else None,
+            "can_raise_owner_change": has_role(request.user, FINANCE),
         },
     )
 
@@ -599,3 +602,57 @@ def budget_import_detail(request, import_id: int):
         "procurement/budget_import_detail.html",
         {"budget_import": budget_import, "rows": rows},
     )
+
+
+@role_required(REQUESTER, FINANCE)
+@require_POST
+def change_order_new(request, project_code: str):
+    """Raise and submit a change order: on a commitment (quantity or price per line) or, for
+    finance, an owner change order on a budget line."""
+    project = _or_404(project_get, user=request.user, code=project_code)
+    title = (request.POST.get("title") or "").strip()
+    reason = (request.POST.get("reason") or "").strip()
+    commitment_id = request.POST.get("commitment")
+    back = redirect("procurement:budget", project_code=project.code)
+    try:
+        if commitment_id:
+            commitment = commitment_get(user=request.user, commitment_id=int(commitment_id))
+            back = redirect("procurement:commitment_detail", commitment_id=commitment.id)
+            lines = []
+            for line in commitment.lines.all():
+                delta = (request.POST.get(f"delta-{line.id}") or "").strip()
+                price = (request.POST.get(f"price-{line.id}") or "").strip()
+                if (delta and delta not in ("0", "0.0")) or price:
+                    lines.append(
+                        {
+                            "commitment_line": line,
+                            "quantity_delta": delta or "0",
+                            "unit_price": price,
+                        }
+                    )
+            kind = "subcontract"
+        else:
+            if not has_role(request.user, FINANCE):
+                raise ApplicationError("Owner change orders are raised by finance.")
+            commitment = None
+            lines = [
+                {
+                    "budget_line_id": request.POST.get("budget_line"),
+                    "amount_delta": request.POST.get("amount_delta"),
+                }
+            ]
+            kind = "owner"
+        change_order = change_order_create(
+            project=project,
+            kind=kind,
+            title=title,
+            reason=reason,
+            commitment=commitment,
+            lines=lines,
+            created_by=request.user,
+        )
+        change_order_submit(change_order=change_order, actor=request.user)
+        messages.success(request, f"{change_order.number} submitted for approval.")
+    except (ApplicationError, ValueError) as exc:
+        messages.error(request, getattr(exc, "message", str(exc)))
+    return back

@@ -261,3 +261,37 @@ def test_budget_policy_form_for_finance_only(school_budget, client_for, fiona, r
     project = school_budget.project
     project.refresh_from_db()
     assert (project.budget_policy, project.budget_warn_at_pct) == ("warn", D("85.00"))
+
+
+def test_change_orders_from_the_pages(procure, client_for, rob, fiona, school_budget):
+    from apps.procurement.models import ChangeOrder
+
+    po = procure.issued_commitment(
+        lines=[{"phase": "P1", "cost_code": "03 31 13", "quantity": "10", "unit_price": "100"}]
+    )
+    line = po.lines.get()
+    response = client_for(rob).post(
+        "/procurement/change-orders/new/SCH-001/",
+        {"commitment": po.id, "title": "More", f"delta-{line.id}": "5"},
+    )
+    assert response["Location"] == f"/procurement/commitments/{po.id}/"
+    commitment_change = ChangeOrder.objects.get(kind="subcontract")
+    assert commitment_change.status == "pending_approval" and commitment_change.amount == D(
+        "500.00"
+    )
+    # Requesters cannot raise owner change orders; finance can.
+    client_for(rob).post(
+        "/procurement/change-orders/new/SCH-001/",
+        {"title": "x", "budget_line": school_budget.line("P1", "03 31 13").id, "amount_delta": "1"},
+    )
+    assert not ChangeOrder.objects.filter(kind="owner").exists()
+    client_for(fiona).post(
+        "/procurement/change-orders/new/SCH-001/",
+        {
+            "title": "Client variation",
+            "budget_line": school_budget.line("P1", "03 31 13").id,
+            "amount_delta": "2500",
+        },
+    )
+    owner = ChangeOrder.objects.get(kind="owner")
+    assert owner.status == "pending_approval" and owner.amount == D("2500.00")

@@ -195,3 +195,14 @@ def test_actor_user_is_recorded_on_event(inbound_system):
     tx, _ = record(inbound_system)
     transaction_transition(transaction=tx, to_status=S.HELD, actor=user)
     assert TransactionEvent.objects.get().actor_id == user.id
+
+
+def test_recorded_instance_matches_the_stored_row(inbound_system, school):
+    from django.forms.models import model_to_dict
+
+    tx, created = record(inbound_system, project=school, raw_body='{"a": 1}', key="same-row")
+    stored = Transaction.objects.get(id=tx.id)
+    fields = [f.name for f in Transaction._meta.concrete_fields]
+    assert model_to_dict(tx, fields=fields) == model_to_dict(stored, fields=fields)
+    assert tx.received_at == stored.received_at and tx.pk == stored.pk
+    assert tx.system.code == "sched"  # relations resolve on the fast-built instance too

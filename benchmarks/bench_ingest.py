@@ -464,6 +464,15 @@ def run(args) -> list[dict]:
             f"PostgreSQL {bare['db_cpu_ms']:.2f} / {ingest['db_cpu_ms']:.2f}",
         },
         {
+            "figure": "ingest / bare by server CPU (load-robust)",
+            "value": round(100 * bare["cpu_ms_per_request"] / ingest["cpu_ms_per_request"], 1)
+            if ingest["cpu_ms_per_request"]
+            else 0.0,
+            "unit": "% of bare",
+            "goal": "≥ 80",
+            "note": "bare CPU per request / ingest CPU per request",
+        },
+        {
             "figure": "ingest capacity from CPU (cores / CPU per event)",
             "value": round((os.cpu_count() or 2) * 1000 / ingest["cpu_ms_per_request"], 1)
             if ingest["cpu_ms_per_request"]

@@ -3,8 +3,13 @@
 Built through the real services, so every figure is consistent with the facts: vendors (one with
 expired insurance), tolerances, POs and a subcontract with receipts and a certified claim, bills
 that match, match within tolerance and hold on a price variance, change orders, requests waiting
-for alice and fiona, and the payment the banking demo's statement refers to (HUB-PAY-0001).
-Dates are spread over the months before the bank statement of 2026-01-15 and after it.
+for alice, and the payment the banking demo's statement refers to (HUB-PAY-0001). Dates are
+spread over the months before the bank statement of 2026-01-15 and after it.
+
+The seeded months are history: they are not sent to Odoo (the simulator does not hold them, so
+an action on a historical document that must reach Odoo fails there visibly, as a
+permanent_target_error item). What waits for alice is ready for the simulator: rob's
+requisition (a vendor, product and cost code Odoo knows) and an owner change order.
 """
 
 from __future__ import annotations
@@ -20,8 +25,9 @@ from apps.approvals.models import ApprovalRequest
 from apps.approvals.selectors import approval_requests_for
 from apps.approvals.services import approval_decide
 from apps.core.errors import ApplicationError
+from apps.procurement import outbound
 from apps.procurement.choices import BillingBasis, CommitmentKind, VendorStatus
-from apps.procurement.models import Commitment
+from apps.procurement.models import Commitment, Vendor
 from apps.procurement.services import (
     change_order_create,
     change_order_submit,
@@ -175,7 +181,7 @@ def _school(project, vendors, rob, alice, fiona) -> None:
     _post(exact, fiona)
     tolerated = _bill(concrete, "HCS-88231", date(2026, 1, 5), "66.55", "110")
     _post(tolerated, fiona)
-    _bill(concrete, "HCS-88254", date(2026, 1, 12), "100", "110.50")
+    _post(_bill(concrete, "HCS-88254", date(2026, 1, 12), "100", "110.50"), fiona)
     _bill(concrete, "HCS-88302", date(2026, 1, 28), "200", "118")
 
     steel = _commitment(
@@ -276,23 +282,37 @@ def _school(project, vendors, rob, alice, fiona) -> None:
         ],
         created_by=rob,
     )
-    change_order_submit(change_order=extra, actor=rob)  # waits for alice
+    change_order_submit(change_order=extra, actor=rob)
+    _approve(extra, alice)
 
+    # Waiting for alice, and ready for the Odoo simulator once she approves: a vendor and a
+    # product Odoo knows, a cost code mapped to Odoo's analytic code.
     waiting = requisition_create(
         project=project,
         requested_by=rob,
-        title="Plasterboard and studs, level 1",
-        vendor=vendors["V-BWE"],
+        title="Ready-mix for the level 2 slab",
+        vendor=Vendor.objects.get(code="V-1002"),
         lines=[
             {
-                "budget_line": _line(project, "P4", "09 21 16"),
-                "quantity": "1600",
-                "unit": "m2",
-                "unit_price": "24.50",
+                "budget_line": _line(project, "P2", "03 31 13"),
+                "product_code": "CON-C3037",
+                "description": "Ready-mix concrete C30/37",
+                "quantity": "140",
+                "unit": "m3",
+                "unit_price": "118",
             }
         ],
     )
-    requisition_submit(requisition=waiting, actor=rob)  # waits for alice
+    requisition_submit(requisition=waiting, actor=rob)
+    cables = change_order_create(
+        project=project,
+        kind="owner",
+        title="Client adds EV charging bays",
+        reason="Instruction CI-019",
+        lines=[{"budget_line": _line(project, "P4", "26 05 19"), "amount_delta": "6000"}],
+        created_by=rob,
+    )
+    change_order_submit(change_order=cables, actor=rob)
 
 
 def _hospital(project, vendors, rob, alice, fiona) -> None:
@@ -390,6 +410,7 @@ def seed(stdout) -> None:
         match_tolerance_set(
             actor=ada, quantity_pct="2", quantity_amount="500", price_pct="1", price_amount="250"
         )
+    _odoo_alignment(ada)
     builders = {"SCH-001": _school, "HOS-002": _hospital, "BRG-003": _bridge}
     seeded = []
     for code, build in builders.items():
@@ -397,16 +418,65 @@ def seed(stdout) -> None:
         if project is None or Commitment.objects.filter(project=project).exists():
             continue
         try:
-            build(project, vendors, rob, alice, fiona)
+            # The seeded months are history Odoo already holds: not sent again. What people do
+            # in the demo afterwards goes to the Odoo simulator through the ledger.
+            with outbound.suspended("demo history"):
+                build(project, vendors, rob, alice, fiona)
         except ApplicationError as exc:
             stdout.write(f"  procurement: {code} not seeded: {exc.code}: {exc.message}\n")
             continue
         seeded.append(code)
     waiting = ApprovalRequest.objects.filter(status=RequestStatus.PENDING).count()
     stdout.write(
-        f"  procurement: {len(vendors)} vendors, seeded {', '.join(seeded) or 'nothing new'}; "
+        f"  procurement: {Vendor.objects.count()} vendors, seeded {', '.join(seeded) or 'nothing new'}; "
         f"{waiting} approval requests waiting\n"
     )
+
+
+# Vendors the Odoo simulator knows (by res.partner ref), so requisitions raised in the demo
+# become POs Odoo accepts; and the Odoo analytic codes the demo's cost codes book on.
+ODOO_VENDORS = [
+    ("V-1001", "Baustoff Schmidt GmbH"),
+    ("V-1002", "Elbe Readymix Beton GmbH"),
+    ("V-1003", "Nordic Rebar AB"),
+    ("V-1005", "Kabelwerk Brandt KG"),
+    ("V-1006", "Atlas Crane & Plant Hire Ltd"),
+]
+ODOO_COST_CODES = {
+    "03 30 00": "03 31 13",
+    "05 12 00": "05 12 23",
+    "31 23 00": "31 23 16",
+    "01 54 00": "01 54 23",
+}
+
+
+def _odoo_alignment(ada) -> None:
+    from apps.connectors.models import System
+    from apps.sync.models import Mapping
+    from apps.sync.services import mapping_save
+
+    today = timezone.localdate()
+    for code, name in ODOO_VENDORS:
+        if not Vendor.objects.filter(code=code).exists():
+            vendor_upsert(
+                code=code,
+                name=name,
+                status=VendorStatus.APPROVED,
+                insurance_expiry=today + timedelta(days=365),
+            )
+    for system in System.objects.filter(kind="odoo"):
+        for external, canonical in ODOO_COST_CODES.items():
+            if not Mapping.objects.filter(
+                kind="cost_code", system=system, external_value=external, active=True
+            ).exists():
+                mapping_save(
+                    actor=ada,
+                    kind="cost_code",
+                    system=system,
+                    external_value=external,
+                    canonical_value=canonical,
+                    note="demo: Odoo books these MasterFormat items on its section codes",
+                )
 
 
 def _has_default_tolerance() -> bool:

@@ -29,6 +29,7 @@ class RequisitionForm(forms.Form):
 class RequisitionLineForm(forms.Form):
     budget_line = forms.ModelChoiceField(queryset=BudgetLine.objects.none(), required=False)
     description = forms.CharField(max_length=255, required=False)
+    product_code = forms.CharField(max_length=64, required=False, label="Product code")
     quantity = forms.DecimalField(max_digits=18, decimal_places=4, required=False, min_value=0)
     unit = forms.CharField(max_length=20, required=False, initial="ea")
     unit_price = forms.DecimalField(max_digits=18, decimal_places=4, required=False, min_value=0)

@@ -13,7 +13,9 @@ to the target's values by the sync mappings when one exists.
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
+from contextlib import contextmanager
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +27,22 @@ OUTBOUND = {
     "change_order": ("apply",),
     "budget_line": ("revise",),
 }
+
+
+_state = threading.local()
+
+
+@contextmanager
+def suspended(reason: str):
+    """Record documents without handing them to Odoo (the demo's history, which Odoo is assumed
+    to hold already). Logged, so it is never a silent drop."""
+    logger.info("outbound to Odoo suspended: %s", reason)
+    previous = getattr(_state, "suspended", None)
+    _state.suspended = reason
+    try:
+        yield
+    finally:
+        _state.suspended = previous
 
 
 def odoo_targets():
@@ -44,6 +62,9 @@ def route(*, domain: str, operation: str, subject, project=None, parent=None) ->
     transaction). Returns them; none when no Odoo system is configured (logged)."""
     if domain not in OUTBOUND or operation not in OUTBOUND[domain]:
         raise ValueError(f"procurement does not emit {domain}.{operation}")
+    if getattr(_state, "suspended", None):
+        logger.info("not routed (%s): %s.%s %s", _state.suspended, domain, operation, subject)
+        return []
     targets = odoo_targets()
     if not targets:
         logger.info(

@@ -158,6 +158,7 @@ def _line_specs(lines) -> list[dict]:
                 {
                     "budget_line": data["budget_line"],
                     "description": data.get("description") or "",
+                    "product_code": data.get("product_code") or "",
                     "quantity": data["quantity"],
                     "unit": data.get("unit") or "ea",
                     "unit_price": data["unit_price"],

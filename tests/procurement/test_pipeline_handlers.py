@@ -101,3 +101,22 @@ def test_bill_from_an_unknown_odoo_vendor_is_held_for_a_mapping(
     (tx,) = run_pipeline(make_inbound(sync_systems.odoo, "invoice", payload, external_id="77"))
     assert tx.status == "held"
     assert ExceptionItem.objects.get().category == "unknown_vendor"
+
+
+def test_issued_po_writes_its_outbound_row_in_the_same_transaction_unless_suspended(
+    procure, sync_systems
+):
+    from apps.ledger.models import Transaction
+    from apps.procurement import outbound
+
+    po = procure.issued_commitment(
+        lines=[{"phase": "P1", "cost_code": "03 31 13", "quantity": "1", "unit_price": "10"}]
+    )
+    row = Transaction.objects.get(direction="outbound", domain="commitment")
+    assert (row.system, row.subject_id, row.status) == (sync_systems.odoo, po.number, "pending")
+    assert row.payload["lines"][0]["cost_code"] == "03 31 13"
+    with outbound.suspended("test"):
+        procure.issued_commitment(
+            lines=[{"phase": "P1", "cost_code": "03 31 13", "quantity": "1", "unit_price": "10"}]
+        )
+    assert Transaction.objects.filter(direction="outbound", domain="commitment").count() == 1

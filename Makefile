@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: demo test install install-test lint format bench chaos check-deploy clean
+.PHONY: demo test install install-test lint format bench chaos check-deploy clean fuzz
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ check-deploy: install
 	DJANGO_ENV=production SECRET_KEY=check-deploy-$$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n') \
 	FIELD_ENCRYPTION_KEYS=$$($(PY) -c "from cryptography.fernet import Fernet;print(Fernet.generate_key().decode())") \
 	ALLOWED_HOSTS=hub.example.com $(PY) manage.py check --deploy --fail-level WARNING
+
+## fuzz: schemathesis against /api/schema/ of a seeded server (GET, bounded cases, no 5xx, schema)
+fuzz: install-test
+	tests/security/fuzz_api.sh
 
 ## bench: benchmark suite on PostgreSQL, prints figures
 bench: install-test

@@ -158,6 +158,19 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several apps name a choice field "kind": give each choice set its own component name.
+    "ENUM_NAME_OVERRIDES": {
+        "SystemKindEnum": "apps.connectors.choices.SystemKind",
+        "CommitmentKindEnum": "apps.procurement.choices.CommitmentKind",
+        "InvoiceKindEnum": "apps.procurement.choices.InvoiceKind",
+        "ChangeOrderKindEnum": "apps.procurement.choices.ChangeOrderKind",
+        "ScheduleKindEnum": "apps.schedule.choices.ScheduleKind",
+        "MappingKindEnum": "apps.sync.choices.MappingKind",
+        "JobKindEnum": "apps.sync.choices.JobKind",
+        "MatchTargetKindEnum": "apps.banking.choices.MatchTargetKind",
+        "EventKindEnum": "apps.ledger.choices.EventKind",
+        "AlertEventKindEnum": "apps.monitoring.choices.AlertEventKind",
+    },
     # The ingest endpoints are plain Django views (the hot path); this hook documents them.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import Prefetch
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import FileUploadParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
@@ -135,6 +136,11 @@ class BankStatementListApi(_BankingApi):
         account = serializers.IntegerField(required=False)
         format = serializers.ChoiceField(choices=StatementFormat.choices, required=False)
 
+    @extend_schema(
+        operation_id="bank_statements_list",
+        parameters=[FilterInput],
+        responses=StatementOutput(many=True),
+    )
     def get(self, request):
         filters = self.FilterInput(data=request.query_params)
         filters.is_valid(raise_exception=True)
@@ -145,6 +151,16 @@ class BankStatementListApi(_BankingApi):
         )
         return self.paginate(queryset, StatementOutput)
 
+    @extend_schema(
+        operation_id="bank_statements_upload",
+        request={
+            "multipart/form-data": {
+                "type": "object",
+                "properties": {"file": {"type": "string", "format": "binary"}},
+            }
+        },
+        responses={200: dict, 201: dict},
+    )
     def post(self, request):
         upload = request.data.get("file")
         if upload is None:
@@ -159,6 +175,7 @@ class BankStatementListApi(_BankingApi):
 
 
 class BankStatementDetailApi(_BankingApi):
+    @extend_schema(operation_id="bank_statements_retrieve", responses=StatementOutput)
     def get(self, request, statement_id: int):
         statement = bank_statement_get(user=request.user, statement_id=statement_id)
         lines = _with_matches(
@@ -183,6 +200,7 @@ class BankLineListApi(_BankingApi):
         date_to = serializers.DateField(required=False)
         q = serializers.CharField(required=False, allow_blank=True)
 
+    @extend_schema(parameters=[FilterInput], responses=LineOutput(many=True))
     def get(self, request):
         filters = self.FilterInput(data=request.query_params)
         filters.is_valid(raise_exception=True)
@@ -218,11 +236,15 @@ class BankLineMatchApi(_BankingApi):
         bill_id = serializers.IntegerField(required=False)
         note = serializers.CharField(required=False, allow_blank=True, max_length=500)
 
+        class Meta:
+            ref_name = "BankLineMatchInput"
+
         def validate(self, attrs):
             if not attrs.get("payment_id") and not attrs.get("bill_id"):
                 raise serializers.ValidationError("Give payment_id or bill_id.")
             return attrs
 
+    @extend_schema(request=InputSerializer, responses=LineOutput)
     def post(self, request, line_id: int):
         line = bank_line_get(user=request.user, line_id=line_id)
         payload = self.InputSerializer(data=request.data)
@@ -243,6 +265,10 @@ class BankLineUnmatchApi(_BankingApi):
     class InputSerializer(serializers.Serializer):
         note = serializers.CharField(required=False, allow_blank=True, max_length=500)
 
+        class Meta:
+            ref_name = "BankLineUnmatchInput"
+
+    @extend_schema(request=InputSerializer, responses=LineOutput)
     def post(self, request, line_id: int):
         line = bank_line_get(user=request.user, line_id=line_id)
         payload = self.InputSerializer(data=request.data)

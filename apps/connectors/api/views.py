@@ -188,6 +188,9 @@ class SystemSecretRetireApi(APIView):
             min_value=0, max_value=24 * 90, required=False, default=0
         )
 
+        class Meta:
+            ref_name = "SigningSecretRetireInput"
+
     @extend_schema(request=Input, responses=SecretOutput)
     def post(self, request, code: str, secret_id: str):
         system = _system(code)

@@ -428,7 +428,8 @@ def seed(stdout) -> None:
         seeded.append(code)
     waiting = ApprovalRequest.objects.filter(status=RequestStatus.PENDING).count()
     stdout.write(
-        f"  procurement: {Vendor.objects.count()} vendors, seeded {', '.join(seeded) or 'nothing new'}; "
+        f"  procurement: {Vendor.objects.count()} vendors, "
+        f"seeded {', '.join(seeded) or 'nothing new'}; "
         f"{waiting} approval requests waiting\n"
     )
 

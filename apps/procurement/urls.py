@@ -25,7 +25,11 @@ urlpatterns = [
         views.receipt_new,
         name="receipt_new",
     ),
-    path("claims/<int:claim_id>/<str:action>/", views.claim_decide, name="claim_decide"),
+    path(
+        "commitments/<int:commitment_id>/claims/<str:action>/",
+        views.claim_decide,
+        name="claim_decide",
+    ),
     path("invoices/", views.invoice_list_view, name="invoices"),
     path("invoices/<int:invoice_id>/", views.invoice_detail, name="invoice_detail"),
     path("invoices/<int:invoice_id>/<str:action>/", views.invoice_action, name="invoice_action"),
@@ -36,7 +40,7 @@ urlpatterns = [
         name="change_order_new",
     ),
     path("vendors/", views.vendor_list_view, name="vendors"),
-    path("vendors/<int:vendor_id>/<str:action>/", views.vendor_action, name="vendor_action"),
+    path("vendors/<str:action>/", views.vendor_action, name="vendor_action"),
     path("budget/<str:project_code>/", views.budget, name="budget"),
     path("budget-import/", views.budget_import, name="budget_import"),
     path(

@@ -358,12 +358,14 @@ def receipt_new(request, commitment_id: int):
 
 @role_required(REQUESTER)
 @require_POST
-def claim_decide(request, claim_id: int, action: str):
-    """Certify a progress claim as claimed, or reject it (site manager)."""
-    claim = ProgressClaim.objects.select_related("commitment").filter(id=claim_id).first()
+def claim_decide(request, commitment_id: int, action: str):
+    """Certify a progress claim of a commitment as claimed, or reject it (site manager)."""
+    commitment = _or_404(commitment_get, user=request.user, commitment_id=commitment_id)
+    claim = ProgressClaim.objects.filter(
+        commitment=commitment, id=request.POST.get("claim") or 0
+    ).first()
     if claim is None:
-        raise Http404("No such claim.")
-    commitment = _or_404(commitment_get, user=request.user, commitment_id=claim.commitment_id)
+        raise Http404("No such claim on this commitment.")
     try:
         if action == "certify":
             progress_claim_certify(
@@ -492,9 +494,9 @@ def vendor_list_view(request):
 
 @role_required(*IMPORT_ROLES)
 @require_POST
-def vendor_action(request, vendor_id: int, action: str):
+def vendor_action(request, action: str):
     """Approve a vendor (with its insurance certificate's expiry) or block it (audited)."""
-    vendor = Vendor.objects.filter(id=vendor_id).first()
+    vendor = Vendor.objects.filter(id=request.POST.get("vendor") or 0).first()
     if vendor is None:
         raise Http404("No such vendor.")
     try:

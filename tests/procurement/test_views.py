@@ -235,15 +235,17 @@ def test_vendor_block_and_approve_from_the_vendor_page(vendors, client_for, fion
     vendor = vendors["expired"]
     assert (
         client_for(rob)
-        .post(f"/procurement/vendors/{vendor.id}/block/", {"reason": "x"})
+        .post("/procurement/vendors/block/", {"vendor": vendor.id, "reason": "x"})
         .status_code
         == 403
     )
     client = client_for(fiona)
-    client.post(f"/procurement/vendors/{vendor.id}/approve/", {"insurance_expiry": "2031-01-31"})
+    client.post(
+        "/procurement/vendors/approve/", {"vendor": vendor.id, "insurance_expiry": "2031-01-31"}
+    )
     vendor.refresh_from_db()
     assert vendor.insurance_expiry.isoformat() == "2031-01-31"
-    client.post(f"/procurement/vendors/{vendor.id}/block/", {"reason": "fraud check"})
+    client.post("/procurement/vendors/block/", {"vendor": vendor.id, "reason": "fraud check"})
     vendor.refresh_from_db()
     assert vendor.status == "blocked" and vendor.blocked_reason == "fraud check"
 
@@ -295,3 +297,26 @@ def test_change_orders_from_the_pages(procure, client_for, rob, fiona, school_bu
     )
     owner = ChangeOrder.objects.get(kind="owner")
     assert owner.status == "pending_approval" and owner.amount == D("2500.00")
+
+
+def test_claim_certification_from_the_commitment_page(procure, client_for, sam, dora, rob):
+    from apps.procurement.services import progress_claim_submit
+
+    sc = procure.issued_commitment(
+        kind="subcontract",
+        vendor="steel",
+        title="Steel frame",
+        lines=[{"phase": "P2", "cost_code": "05 12 23", "quantity": "1", "unit_price": "240000"}],
+        approver=dora,
+    )
+    claim = progress_claim_submit(
+        commitment=sc,
+        submitted_by=rob,
+        period_end=sc.created_at.date(),
+        lines=[{"line": sc.lines.get(), "percent_complete": "25"}],
+    )
+    page = client_for(sam).get(f"/procurement/commitments/{sc.id}/").content.decode()
+    assert "Certify as claimed" in page
+    client_for(sam).post(f"/procurement/commitments/{sc.id}/claims/certify/", {"claim": claim.id})
+    claim.refresh_from_db()
+    assert claim.status == "certified" and claim.certified_by == sam

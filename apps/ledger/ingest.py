@@ -278,6 +278,62 @@ def _verify(request, entry: SystemEntry, body: bytes) -> str:
     return "native"
 
 
+def _admit(request, *, system_code: str, endpoint: str):
+    """(entry, None) for a POST to an enabled system, else (None, the recorded refusal)."""
+    if request.method != "POST":
+        response = _refuse(
+            request,
+            system_code=system_code,
+            endpoint=endpoint,
+            status=405,
+            reason=RefusalReason.METHOD_NOT_ALLOWED,
+            message="Only POST is accepted here.",
+            size=0,
+        )
+        response["Allow"] = "POST"
+        return None, response
+    entry = system_entry_get(system_code)
+    if entry is None or not entry.system.enabled:
+        return None, _refuse(
+            request,
+            system_code=system_code,
+            endpoint=endpoint,
+            status=404,
+            reason=RefusalReason.UNKNOWN_SYSTEM if entry is None else RefusalReason.SYSTEM_DISABLED,
+            message=f"No enabled system with code '{system_code}'.",
+        )
+    return entry, None
+
+
+def _read_signed_body(request, entry, *, system_code: str, endpoint: str, limit: int, noun: str):
+    """(body, None) when the body fits the limit and its signature verifies, else
+    (None, the recorded 413/401 refusal)."""
+    body = _read_body(request, limit)
+    if body is None:
+        return None, _refuse(
+            request,
+            system_code=system_code,
+            endpoint=endpoint,
+            status=413,
+            reason=RefusalReason.BODY_TOO_LARGE,
+            message=f"The {noun} is larger than {limit} bytes.",
+            details={"limit_bytes": limit},
+        )
+    try:
+        _verify(request, entry, body)
+    except SignatureError as exc:
+        return None, _refuse(
+            request,
+            system_code=system_code,
+            endpoint=endpoint,
+            status=401,
+            reason=exc.reason,
+            message=exc.message,
+            body=body,
+        )
+    return body, None
+
+
 def _enqueue(transaction_id: int) -> None:
     if not getattr(settings, "LEDGER_ENQUEUE_ON_COMMIT", False):
         return
@@ -354,28 +410,9 @@ def _generic_envelope(payload, webhook_id: str) -> tuple[ParsedEvent | None, lis
 def inbound_events(request, system_code: str):
     """POST /api/v1/inbound/<system_code>/events (documented in apps/ledger/schema.py)."""
     endpoint = "events"
-    if request.method != "POST":
-        response = _refuse(
-            request,
-            system_code=system_code,
-            endpoint=endpoint,
-            status=405,
-            reason=RefusalReason.METHOD_NOT_ALLOWED,
-            message="Only POST is accepted here.",
-            size=0,
-        )
-        response["Allow"] = "POST"
-        return response
-    entry = system_entry_get(system_code)
-    if entry is None or not entry.system.enabled:
-        return _refuse(
-            request,
-            system_code=system_code,
-            endpoint=endpoint,
-            status=404,
-            reason=RefusalReason.UNKNOWN_SYSTEM if entry is None else RefusalReason.SYSTEM_DISABLED,
-            message=f"No enabled system with code '{system_code}'.",
-        )
+    entry, refusal = _admit(request, system_code=system_code, endpoint=endpoint)
+    if refusal is not None:
+        return refusal
     limit = settings.INGEST_MAX_BODY_BYTES
     content_type = request.content_type or ""
     if content_type != "application/json" and not content_type.endswith("+json"):
@@ -387,29 +424,11 @@ def inbound_events(request, system_code: str):
             reason=RefusalReason.UNSUPPORTED_MEDIA_TYPE,
             message=f"Content-Type must be application/json, not '{content_type or 'none'}'.",
         )
-    body = _read_body(request, limit)
-    if body is None:
-        return _refuse(
-            request,
-            system_code=system_code,
-            endpoint=endpoint,
-            status=413,
-            reason=RefusalReason.BODY_TOO_LARGE,
-            message=f"The body is larger than {limit} bytes.",
-            details={"limit_bytes": limit},
-        )
-    try:
-        _verify(request, entry, body)
-    except SignatureError as exc:
-        return _refuse(
-            request,
-            system_code=system_code,
-            endpoint=endpoint,
-            status=401,
-            reason=exc.reason,
-            message=exc.message,
-            body=body,
-        )
+    body, refusal = _read_signed_body(
+        request, entry, system_code=system_code, endpoint=endpoint, limit=limit, noun="body"
+    )
+    if refusal is not None:
+        return refusal
 
     def bad(reason: str, message: str, details: dict | None = None) -> HttpResponse:
         return _refuse(
@@ -497,28 +516,9 @@ def inbound_files(request, system_code: str):
     """POST /api/v1/inbound/<system_code>/files (multipart: `file` + optional `domain`,
     `operation`, `project`); the file's sha256 is the idempotency key."""
     endpoint = "files"
-    if request.method != "POST":
-        response = _refuse(
-            request,
-            system_code=system_code,
-            endpoint=endpoint,
-            status=405,
-            reason=RefusalReason.METHOD_NOT_ALLOWED,
-            message="Only POST is accepted here.",
-            size=0,
-        )
-        response["Allow"] = "POST"
-        return response
-    entry = system_entry_get(system_code)
-    if entry is None or not entry.system.enabled:
-        return _refuse(
-            request,
-            system_code=system_code,
-            endpoint=endpoint,
-            status=404,
-            reason=RefusalReason.UNKNOWN_SYSTEM if entry is None else RefusalReason.SYSTEM_DISABLED,
-            message=f"No enabled system with code '{system_code}'.",
-        )
+    entry, refusal = _admit(request, system_code=system_code, endpoint=endpoint)
+    if refusal is not None:
+        return refusal
     if request.content_type != "multipart/form-data":
         return _refuse(
             request,
@@ -530,29 +530,11 @@ def inbound_files(request, system_code: str):
             f"'{request.content_type or 'none'}'.",
         )
     limit = settings.INGEST_MAX_FILE_BYTES
-    body = _read_body(request, limit)
-    if body is None:
-        return _refuse(
-            request,
-            system_code=system_code,
-            endpoint=endpoint,
-            status=413,
-            reason=RefusalReason.BODY_TOO_LARGE,
-            message=f"The upload is larger than {limit} bytes.",
-            details={"limit_bytes": limit},
-        )
-    try:
-        _verify(request, entry, body)
-    except SignatureError as exc:
-        return _refuse(
-            request,
-            system_code=system_code,
-            endpoint=endpoint,
-            status=401,
-            reason=exc.reason,
-            message=exc.message,
-            body=body,
-        )
+    body, refusal = _read_signed_body(
+        request, entry, system_code=system_code, endpoint=endpoint, limit=limit, noun="upload"
+    )
+    if refusal is not None:
+        return refusal
 
     def bad(reason: str, message: str, details: dict | None = None) -> HttpResponse:
         return _refuse(

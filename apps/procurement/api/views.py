@@ -43,6 +43,12 @@ def _paginate(view, request, queryset, serializer):
 # --- budget check -----------------------------------------------------------------------------
 
 
+def _project_param(request):
+    """The `?project=<code>` filter as a visible Project (404 otherwise), or None when absent."""
+    code = request.query_params.get("project")
+    return project_get(user=request.user, code=code) if code else None
+
+
 class BudgetCheckApi(APIView):
     """Answer available / warn / block for amounts on cost codes, with the figures behind it."""
 
@@ -164,9 +170,7 @@ class BudgetLineListApi(APIView):
         description="Budget lines of your projects with every figure.",
     )
     def get(self, request):
-        project = None
-        if request.query_params.get("project"):
-            project = project_get(user=request.user, code=request.query_params["project"])
+        project = _project_param(request)
         queryset = budget_line_list(
             user=request.user,
             project=project,
@@ -250,9 +254,7 @@ class RequisitionListApi(APIView):
         responses=RequisitionOutput(many=True),
     )
     def get(self, request):
-        project = None
-        if request.query_params.get("project"):
-            project = project_get(user=request.user, code=request.query_params["project"])
+        project = _project_param(request)
         queryset = requisition_list(
             user=request.user, project=project, status=request.query_params.get("status", "")
         )
@@ -378,9 +380,7 @@ class CommitmentListApi(APIView):
         responses=CommitmentOutput(many=True),
     )
     def get(self, request):
-        project = None
-        if request.query_params.get("project"):
-            project = project_get(user=request.user, code=request.query_params["project"])
+        project = _project_param(request)
         queryset = commitment_list(
             user=request.user,
             project=project,
@@ -494,9 +494,7 @@ class InvoiceListApi(APIView):
         responses=InvoiceOutput(many=True),
     )
     def get(self, request):
-        project = None
-        if request.query_params.get("project"):
-            project = project_get(user=request.user, code=request.query_params["project"])
+        project = _project_param(request)
         queryset = invoice_list(
             user=request.user,
             project=project,

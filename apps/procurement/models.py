@@ -222,6 +222,17 @@ class Commitment(models.Model):
         "end of the defects liability period",
     )
     practical_completion_date = models.DateField(null=True, blank=True)
+    # Delivery timing drives the cash-flow forecast and schedule-driven procurement: the date
+    # planned when issued, the date expected now (shifted by milestone slips), and the schedule
+    # activity (task_code) the delivery is tied to.
+    planned_delivery_date = models.DateField(null=True, blank=True)
+    expected_delivery_date = models.DateField(null=True, blank=True)
+    milestone_code = models.CharField(
+        max_length=40, blank=True, db_index=True, help_text="Schedule activity id (task_code)"
+    )
+    review_flag = models.CharField(
+        max_length=255, blank=True, help_text="Why this commitment needs review (e.g. a slip)"
+    )
     defects_liability_end = models.DateField(null=True, blank=True)
     retention_held = models.DecimalField(**MONEY, default=ZERO)
     retention_released = models.DecimalField(**MONEY, default=ZERO)

@@ -426,9 +426,11 @@ def seed(stdout) -> None:
             stdout.write(f"  procurement: {code} not seeded: {exc.code}: {exc.message}\n")
             continue
         seeded.append(code)
+    planned = _delivery_plan()
     waiting = ApprovalRequest.objects.filter(status=RequestStatus.PENDING).count()
     stdout.write(
         f"  procurement: {Vendor.objects.count()} vendors, "
+        f"{planned} deliveries planned, "
         f"seeded {', '.join(seeded) or 'nothing new'}; "
         f"{waiting} approval requests waiting\n"
     )
@@ -484,3 +486,43 @@ def _has_default_tolerance() -> bool:
     from apps.procurement.models import MatchTolerance
 
     return MatchTolerance.objects.filter(project=None, vendor=None).exists()
+
+
+# Delivery timing of the seeded commitments, tied to the milestones of the school's schedule
+# (tests/fixtures/schedules/slip-*.xer: M1000 Foundations complete, M3000 Start steel erection,
+# M4000 Façade closed - Block B): (project, commitment title) → (planned, expected, milestone,
+# review flag). The steel frame hangs on M3000, which slipped past its threshold in the updates,
+# so its expected delivery moved and it waits for review; the others are on plan.
+DELIVERY_PLAN = {
+    ("SCH-001", "Ready-mix concrete C30/37, substructure"): (
+        date(2026, 1, 30),
+        date(2026, 1, 30),
+        "M1000",
+        "",
+    ),
+    ("SCH-001", "Structural steel frame, supply and erect"): (
+        date(2026, 3, 2),
+        date(2026, 3, 11),
+        "M3000",
+        "Milestone M3000 Start steel erection slipped 7 working days (threshold 5)",
+    ),
+    ("SCH-001", "Scaffold hire"): (date(2025, 11, 24), date(2025, 11, 24), "", ""),
+    ("HOS-002", "Galvanised ductwork"): (date(2026, 2, 27), date(2026, 3, 13), "", ""),
+    ("BRG-003", "Access scaffold, spans 2-4"): (date(2026, 2, 16), date(2026, 2, 16), "", ""),
+}
+
+
+def _delivery_plan() -> int:
+    """Set the delivery dates of the seeded commitments that have none yet (idempotent: a date
+    someone set or a slip moved since is left alone). Returns how many commitments have a
+    planned delivery date."""
+    for (code, title), (planned, expected, milestone, flag) in DELIVERY_PLAN.items():
+        Commitment.objects.filter(
+            project__code=code, title=title, planned_delivery_date__isnull=True
+        ).update(
+            planned_delivery_date=planned,
+            expected_delivery_date=expected,
+            milestone_code=milestone,
+            review_flag=flag,
+        )
+    return Commitment.objects.filter(planned_delivery_date__isnull=False).count()

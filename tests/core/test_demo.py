@@ -1,0 +1,68 @@
+"""`manage.py seed_demo`: three projects with content in every area, history over several months,
+delivery dates tied to a slipped milestone, and a second run that adds nothing."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db.models import Max, Min
+
+from apps.approvals.models import ApprovalRequest
+from apps.procurement.models import Commitment, Invoice, Requisition, Vendor
+from apps.projects.models import BudgetLine, Project
+from apps.schedule.models import MilestoneSlip, ScheduleVersion
+
+pytestmark = pytest.mark.django_db
+
+
+def _counts() -> dict:
+    return {
+        model.__name__: model.objects.count()
+        for model in (
+            Project,
+            BudgetLine,
+            Vendor,
+            Commitment,
+            Requisition,
+            Invoice,
+            ApprovalRequest,
+            ScheduleVersion,
+            MilestoneSlip,
+        )
+    }
+
+
+def test_seed_demo_fills_every_area_once_with_months_of_history():
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    assert "demo data ready" in out.getvalue()
+    first = _counts()
+
+    assert set(Project.objects.values_list("code", flat=True)) >= {"SCH-001", "HOS-002", "BRG-003"}
+    for code in ("SCH-001", "HOS-002", "BRG-003"):
+        assert BudgetLine.objects.filter(project__code=code).exists()
+        assert Commitment.objects.filter(project__code=code).exists()
+        assert ScheduleVersion.objects.filter(project__code=code).exists()
+    # History spans months, not the seconds the seeding took.
+    span = Commitment.objects.aggregate(first=Min("created_at"), last=Max("created_at"))
+    assert (span["last"] - span["first"]).days >= 60
+    # Some bills did not match (held for fiona), some requests wait for alice.
+    assert Invoice.objects.filter(status="held").exists()
+    assert Invoice.objects.filter(status="paid").exists()
+    assert ApprovalRequest.objects.filter(status="pending").exists()
+    # The school's schedule: a baseline and updates, one milestone slipped past its threshold,
+    # and the steel frame tied to it waits for review with its expected delivery moved.
+    assert ScheduleVersion.objects.filter(project__code="SCH-001", kind="baseline").exists()
+    assert ScheduleVersion.objects.filter(project__code="SCH-001", kind="update").exists()
+    assert MilestoneSlip.objects.filter(task_code="M3000", over_threshold=True).exists()
+    steel = Commitment.objects.get(milestone_code="M3000")
+    assert steel.expected_delivery_date > steel.planned_delivery_date
+    assert "M3000" in steel.review_flag
+    assert Commitment.objects.filter(planned_delivery_date__isnull=False).count() >= 4
+
+    again = StringIO()
+    call_command("seed_demo", stdout=again)
+    assert _counts() == first
+    assert "seeded nothing new" in again.getvalue()

@@ -86,6 +86,7 @@ class ResolutionAction(models.TextChoices):
     ACCEPTED = "accepted", "Accepted as is"
     OVERRIDDEN = "overridden", "Control overridden"
     REPLAYED = "replayed", "Replayed"
+    MANUAL_MATCH = "manual_match", "Matched manually"
     AUTO_RESOLVED = "auto_resolved", "Resolved automatically"
     IGNORED = "ignored", "Ignored"
 

@@ -12,7 +12,13 @@ from apps.exceptions.selectors import AGE_BUCKETS, QUEUE_VIEWS
 PERSON_RESOLUTIONS = [
     (value, label)
     for value, label in ResolutionAction.choices
-    if value not in (ResolutionAction.AUTO_RESOLVED, ResolutionAction.IGNORED)
+    # Automatic, ignore and manual-match resolutions come from their own actions, not this form.
+    if value
+    not in (
+        ResolutionAction.AUTO_RESOLVED,
+        ResolutionAction.IGNORED,
+        ResolutionAction.MANUAL_MATCH,
+    )
 ]
 
 

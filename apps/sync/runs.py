@@ -147,6 +147,17 @@ def sync_pull_execute(*, job: JobRun) -> JobRun:
                 message=f"page {pages}: {len(page.records)} read, {counts['created']} new, "
                 f"{counts['updated']} changed, {counts['skipped']} unchanged",
             )
+            if counts["failed"]:
+                # Stop here: a later page's mark would move past the failed records and they
+                # would never be pulled again. The next run resumes from the stored mark; the
+                # records this run did record come again with the same idempotency keys.
+                job_run_log(
+                    job=job,
+                    level="warning",
+                    message=f"page {pages} had {counts['failed']} failed record(s): the mark "
+                    "stays before them and the next run pulls them again",
+                )
+                break
             cursor = page.next_cursor
             if cursor is None:
                 break

@@ -1241,3 +1241,25 @@ def test_unknown_domain_or_operation_is_a_clear_permanent_error(odoo_connector):
     with pytest.raises(PermanentError) as caught:
         connector.push(domain="vendor", operation="explode", payload={}, idempotency_key="x")
     assert caught.value.code == "unsupported_operation"
+
+
+def test_continuing_page_still_returns_a_seen_record_that_changed_again(odoo_sim, odoo_connector):
+    # A page cursor remembers the records read at the mark's second. One of them written again
+    # later (write_date past that second) is a new change and must come on the next page, not
+    # be excluded as "already seen" for the rest of the pull.
+    connector = odoo_connector()
+    partner = odoo_sim.records("res.partner", domain=[("supplier_rank", ">", 0)])[0]
+    earlier = "2000-01-01 00:00:00"
+    cursor = f"wd:{earlier}|{partner['id']}:abcd"
+    ids = {
+        r["external_id"] for r in connector.pull(domain="vendor", cursor=cursor, limit=500).records
+    }
+    assert str(partner["id"]) in ids or partner["id"] in ids
+
+    # Seen at the mark's own second and unchanged since: still skipped.
+    current = odoo_sim.records("res.partner", domain=[("id", "=", partner["id"])])[0]
+    cursor = f"wd:{current['write_date']}|{partner['id']}"
+    ids = {
+        r["external_id"] for r in connector.pull(domain="vendor", cursor=cursor, limit=500).records
+    }
+    assert str(partner["id"]) not in ids and partner["id"] not in ids

@@ -233,8 +233,6 @@ def vendor_pull_policy(sync_systems, odoo_target, ada):
         target_system=sync_systems.p6,
         mode="interval",
         interval_minutes=15,
-        # One page holds the seed: see /work/notes/requests-odoo-connector.md (continuing
-        # write_date pages skip records changed again after the mark).
         batch_size=50,
     )
 
@@ -267,6 +265,43 @@ def test_batch_sync_pulls_changes_incrementally_as_a_job(
     assert third.updated_count == 1 and third.created_count == 0
     drain()
     assert Vendor.objects.get(external_ref=str(partner["id"])).email == "ap@changed.example"
+
+
+def test_a_page_with_a_failed_record_stops_the_run_before_the_mark_passes_it(
+    odoo_sim, odoo_target, vendor_pull_policy, monkeypatch
+):
+    from apps.sync import runs
+
+    vendor_pull_policy.batch_size = 2
+    vendor_pull_policy.save(update_fields=["batch_size"])
+    seeded = odoo_sim.records("res.partner", domain=[("supplier_rank", ">", 0)])
+    seeded.sort(key=lambda p: (p["write_date"], p["id"]))  # the pull's order
+    assert len(seeded) > 4
+    broken = str(seeded[2]["id"])  # on the second page of two
+    real_record = runs.transaction_record_inbound
+
+    def record_failing_once(**kwargs):
+        if kwargs["external_id"] == broken:
+            raise RuntimeError("disk full")
+        return real_record(**kwargs)
+
+    monkeypatch.setattr(runs, "transaction_record_inbound", record_failing_once)
+    first = runs.sync_pull_execute(
+        job=job_run_create(kind="sync", name="pull", policy=vendor_pull_policy)
+    )
+    assert first.failed_count == 1
+    assert first.read_count < len(seeded)  # it stopped at the failed page
+    inbound = Transaction.objects.filter(direction="inbound", domain="vendor")
+    assert not inbound.filter(external_id=broken).exists()
+
+    monkeypatch.setattr(runs, "transaction_record_inbound", real_record)
+    second = runs.sync_pull_execute(
+        job=job_run_create(kind="sync", name="pull", policy=vendor_pull_policy)
+    )
+    assert second.failed_count == 0
+    # The failed record is pulled again, and every vendor is recorded exactly once.
+    assert inbound.filter(external_id=broken).count() == 1
+    assert inbound.count() == len(seeded)
 
 
 def test_reconciliation_backfills_missed_records_and_reports_orphans(

@@ -664,7 +664,13 @@ class OdooConnector(Connector):
                 start = _shift(start, -overlap)
             search_domain.append(("write_date", ">=", start))
             if continuing and mark.seen:
-                search_domain.append(("id", "not in", sorted(mark.seen)))
+                # Skip the rows already read at the mark's second, but not one of them that
+                # changed again since (its write_date moved past the mark): that is a new change.
+                search_domain += [
+                    "|",
+                    ("write_date", ">", mark.write_date),
+                    ("id", "not in", sorted(mark.seen)),
+                ]
             rows = ctx.search_read(
                 spec.model,
                 search_domain,

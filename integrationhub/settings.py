@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "apps.schedule",
     "apps.documents",
     "apps.banking",
+    "apps.entities",
 ]
 
 MIDDLEWARE = [

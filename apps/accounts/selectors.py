@@ -17,8 +17,25 @@ def user_project_ids(*, user) -> set[int] | None:
         cached = set(
             ProjectMembership.objects.filter(user=user).values_list("project_id", flat=True)
         )
+        cached = _entity_scoped(user, cached)
         user._ihub_project_ids = cached
     return cached
+
+
+def _entity_scoped(user, project_ids: set[int]) -> set[int]:
+    """A member of entities sees every project of those entities, and no project of another
+    entity even through a stray project membership (apps.entities)."""
+    from apps.entities.selectors import entity_ids_for_user
+    from apps.projects.models import Project
+
+    entity_ids = entity_ids_for_user(user=user)
+    if not entity_ids:
+        return project_ids
+    return set(
+        Project.objects.filter(
+            Q(entity_id__in=entity_ids) | Q(id__in=project_ids, entity__isnull=True)
+        ).values_list("id", flat=True)
+    )
 
 
 def scope_to_user_projects(

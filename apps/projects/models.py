@@ -20,6 +20,14 @@ class Project(models.Model):
     name = models.CharField(max_length=200)
     status = models.CharField(max_length=20, choices=ProjectStatus, default=ProjectStatus.ACTIVE)
     currency = models.CharField(max_length=3, default="EUR")
+    # The legal company of the group that owns the project (empty: a single-company install).
+    entity = models.ForeignKey(
+        "entities.Entity",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="projects",
+    )
     # Budget control policy (DESIGN §5): what the budget check answers when a request does not fit.
     budget_policy = models.CharField(
         max_length=20, choices=BudgetPolicy, default=BudgetPolicy.HARD_BLOCK

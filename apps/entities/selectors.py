@@ -1,0 +1,120 @@
+"""Reads for entities: membership, the entity of a project, per-entity rules and FX rates."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import QuerySet
+
+from apps.entities.models import Entity, EntityMembership, EntitySorRule, FxRate
+
+
+def group_currency() -> str:
+    """The currency group reports convert to (settings.IHUB_GROUP_CURRENCY, default EUR)."""
+    return str(getattr(settings, "IHUB_GROUP_CURRENCY", "EUR") or "EUR").upper()
+
+
+def entity_ids_for_user(*, user) -> set[int]:
+    if not getattr(user, "is_authenticated", False):
+        return set()
+    cached = getattr(user, "_ihub_entity_ids", None)
+    if cached is None:
+        cached = set(EntityMembership.objects.filter(user=user).values_list("entity_id", flat=True))
+        user._ihub_entity_ids = cached
+    return cached
+
+
+def entity_list(*, user=None) -> QuerySet[Entity]:
+    """Entities a user may see: admins and users without entity memberships see all of them."""
+    queryset = Entity.objects.select_related("odoo_system")
+    if user is None:
+        return queryset
+    from apps.accounts.roles import is_admin
+
+    ids = entity_ids_for_user(user=user)
+    if is_admin(user) or not ids:
+        return queryset
+    return queryset.filter(id__in=ids)
+
+
+def entity_for_project(*, project) -> Entity | None:
+    if project is None or not getattr(project, "entity_id", None):
+        return None
+    return project.entity
+
+
+def entity_for_system(*, system) -> Entity | None:
+    """The entity an Odoo System serves, when it serves exactly one."""
+    if system is None:
+        return None
+    rows = list(Entity.objects.filter(odoo_system=system)[:2])
+    return rows[0] if len(rows) == 1 else None
+
+
+def entity_sor_rules(*, entity_id: int, domain: str) -> list[EntitySorRule]:
+    return list(
+        EntitySorRule.objects.filter(entity_id=entity_id, domain=domain, enabled=True)
+        .select_related("authority_system")
+        .order_by("field")
+    )
+
+
+def sor_rules_merge(*, group_rules: list, entity_rules: list) -> list:
+    """Group rules with the entity's rules replacing those of the same field; whole-record rule
+    first (sor_evaluate reads the first rule without a field as the domain rule)."""
+    by_field = {rule.field: rule for rule in group_rules}
+    for rule in entity_rules:
+        by_field[rule.field] = rule
+    return sorted(by_field.values(), key=lambda rule: rule.field)
+
+
+def fx_rate_on(*, base_currency: str, currency: str, on: date) -> FxRate | None:
+    """The rate in force on a day: the latest one dated on or before it."""
+    return (
+        FxRate.objects.filter(base_currency=base_currency, currency=currency, rate_date__lte=on)
+        .order_by("-rate_date")
+        .first()
+    )
+
+
+class FxRateMissing(Exception):
+    def __init__(self, currency: str, to_currency: str, on: date):
+        super().__init__(f"No {currency}→{to_currency} rate on or before {on}.")
+        self.currency = currency
+        self.to_currency = to_currency
+        self.on = on
+
+
+def _units_per_base(base: str, currency: str, on: date) -> tuple[Decimal, FxRate | None]:
+    if currency == base:
+        return Decimal(1), None
+    rate = fx_rate_on(base_currency=base, currency=currency, on=on)
+    if rate is None:
+        raise FxRateMissing(currency, base, on)
+    return rate.rate, rate
+
+
+def fx_convert(*, amount: Decimal, from_currency: str, to_currency: str, on: date) -> dict:
+    """Convert with the dated rates: {"amount": Decimal, "rate": Decimal, "rate_date": date}.
+    Cross rates go through the base currency the rates are stored against."""
+    from apps.projects.money import quantize_money
+
+    if from_currency == to_currency:
+        return {"amount": amount, "rate": Decimal(1), "rate_date": None}
+    bases = set(FxRate.objects.values_list("base_currency", flat=True).distinct())
+    for base in sorted(bases, key=lambda b: (b != to_currency, b != from_currency, b)):
+        try:
+            units_from, rate_from = _units_per_base(base, from_currency, on)
+            units_to, rate_to = _units_per_base(base, to_currency, on)
+        except FxRateMissing:
+            continue
+        rate = units_to / units_from
+        dates = [r.rate_date for r in (rate_from, rate_to) if r is not None]
+        return {
+            "amount": quantize_money(amount * rate, to_currency),
+            "rate": rate.quantize(Decimal("0.000001")),
+            "rate_date": min(dates) if dates else None,
+        }
+    raise FxRateMissing(from_currency, to_currency, on)

@@ -118,3 +118,28 @@ def fx_convert(*, amount: Decimal, from_currency: str, to_currency: str, on: dat
             "rate_date": min(dates) if dates else None,
         }
     raise FxRateMissing(from_currency, to_currency, on)
+
+
+def entity_id_for_transaction(*, transaction, record: dict) -> int | None:
+    """The entity an inbound write belongs to, before mapping: the project resolved at ingest,
+    else a project code in the record, else the entity the sending Odoo System serves."""
+    from apps.projects.models import Project
+
+    if transaction.project_id:
+        return (
+            Project.objects.filter(pk=transaction.project_id)
+            .values_list("entity_id", flat=True)
+            .first()
+        )
+    for key in ("project_ref", "project_code", "project"):
+        ref = record.get(key)
+        if isinstance(ref, str | int) and not isinstance(ref, bool) and str(ref):
+            entity_id = (
+                Project.objects.filter(code=str(ref)).values_list("entity_id", flat=True).first()
+            )
+            if entity_id:
+                return entity_id
+    if getattr(transaction, "system_id", None):
+        entity = entity_for_system(system=transaction.system)
+        return entity.pk if entity is not None else None
+    return None

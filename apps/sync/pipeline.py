@@ -89,7 +89,7 @@ class BatchState:
 
     def __init__(self, transactions: list[Transaction] | None = None):
         self.mapper_memo: dict = {}
-        self._sor_rules: dict[str, list] = {}
+        self._sor_rules: dict[tuple, list] = {}
         self._routes: dict[tuple, list] = {}
         self._settings: dict[int, object] = {}
         self.overrides: dict[int, set[str]] = {}
@@ -107,10 +107,20 @@ class BatchState:
                 )
             )
 
-    def sor_rules(self, domain: str) -> list:
-        if domain not in self._sor_rules:
-            self._sor_rules[domain] = sor_rules_for(domain=domain)
-        return self._sor_rules[domain]
+    def sor_rules(self, domain: str, entity_id: int | None = None) -> list:
+        """The group rules for a domain, with the entity's own rules in place of theirs."""
+        key = (domain, entity_id)
+        if key not in self._sor_rules:
+            rules = sor_rules_for(domain=domain)
+            if entity_id is not None:
+                from apps.entities.selectors import entity_sor_rules, sor_rules_merge
+
+                rules = sor_rules_merge(
+                    group_rules=rules,
+                    entity_rules=entity_sor_rules(entity_id=entity_id, domain=domain),
+                )
+            self._sor_rules[key] = rules
+        return self._sor_rules[key]
 
     def route_policies(self, *, domain: str, source_system, project_id) -> list:
         key = (domain, source_system.pk, project_id)
@@ -272,11 +282,15 @@ def _stage_sor(ctx: ProcessingContext, batch: BatchState) -> None:
     if "sor" in ctx.overrides:
         ctx.notes["sor"] = "accepted by a reviewer (override)"
         return
+    from apps.entities.selectors import entity_id_for_transaction
+
     decision = sor_evaluate(
         domain=tx.domain,
         system=ctx.system,
         fields=ctx.record.keys(),
-        rules=batch.sor_rules(tx.domain),
+        rules=batch.sor_rules(
+            tx.domain, entity_id_for_transaction(transaction=tx, record=ctx.record)
+        ),
     )
     if decision.ignored_fields:
         for name in decision.ignored_fields:

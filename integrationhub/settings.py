@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "apps.schedule",
     "apps.documents",
     "apps.banking",
+    "apps.billing",
+    "apps.feeds",
     "apps.entities",
 ]
 

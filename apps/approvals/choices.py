@@ -12,6 +12,8 @@ class DocumentType(models.TextChoices):
     CONTROL_OVERRIDE = "control_override", "Control override"
     # The accounting-approver gate: nothing is exported to Odoo as a posting without it.
     POSTING = "posting", "Posting to accounting"
+    # Owner progress billing (apps/billing): approved pay applications become Odoo invoices.
+    PAY_APPLICATION = "pay_application", "Pay application"
 
 
 class RequestStatus(models.TextChoices):

@@ -1758,6 +1758,99 @@ class ProductSpec(DomainSpec):
         }
 
 
+# --- customer_invoice → account.move (out_invoice: owner progress billing) ----------------------
+class CustomerInvoiceSpec(InvoiceSpec):
+    """Customer invoices (a pay application billed to the owner). The customer is found by its
+    reference (res.partner.ref = payload.customer_ref) and created as a customer when missing
+    and a name is given; the invoice is the same invoice when customer, type and ref agree."""
+
+    domain = "customer_invoice"
+    pull_domain = [("move_type", "in", ["out_invoice", "out_refund"])]
+    move_types = {"invoice": "out_invoice", "credit_note": "out_refund"}
+
+    def move_type(self, payload) -> str:
+        kind = payload.get("kind") or "invoice"
+        if kind not in self.move_types:
+            raise PermanentError(
+                f"customer_invoice: `kind` must be invoice or credit_note, not {kind!r}",
+                code="invalid_payload",
+            )
+        return self.move_types[kind]
+
+    def references(self, ctx, payload):
+        ctx.resolver.want("partner", payload.get("customer_ref"))
+        ctx.resolver.want("currency", payload.get("currency"))
+        ctx.resolver.want("analytic", payload.get("project_code"))
+        for line in payload.get("lines") or []:
+            _want_line_references(ctx, line)
+
+    def prepare(self, ctx, items):
+        # A customer seen for the first time is created once per batch (with its reference, so
+        # the next push finds it).
+        for item in items:
+            ref = item.payload.get("customer_ref")
+            if item.payload.get("customer_id") or not ref or ctx.resolver.known("partner", ref):
+                continue
+            name = item.payload.get("customer_name")
+            if not name:
+                continue
+            partner_id = ctx.call(
+                "res.partner",
+                "create",
+                [{"name": str(name), "ref": str(ref), "is_company": True, "customer_rank": 1}],
+                records=1,
+            )
+            if isinstance(partner_id, list):
+                partner_id = partner_id[0]
+            ctx.resolver.remember("partner", str(ref), int(partner_id))
+
+    def _partner(self, ctx, payload) -> int:
+        partner = _reference(
+            ctx, payload, id_key="customer_id", ref_key="customer_ref", kind="partner"
+        )
+        if partner:
+            return partner
+        raise PermanentError(
+            "customer_invoice: `customer_id` or `customer_ref` is required",
+            code="invalid_payload",
+        )
+
+    def find(self, ctx, items):
+        by_key: dict[str, list[PushItem]] = defaultdict(list)
+        for item in items:
+            payload = item.payload
+            if not payload.get("number"):
+                continue
+            try:
+                key = f"{self._partner(ctx, payload)}|{self.move_type(payload)}|{payload['number']}"
+            except PermanentError as exc:
+                item.error = exc
+                continue
+            by_key[key].append(item)
+        if not by_key:
+            return
+        refs = sorted({key.split("|", 2)[2] for key in by_key})
+        rows = ctx.search_read(
+            self.model,
+            [("ref", "in", refs), ("move_type", "in", list(self.move_types.values()))],
+            ["ref", "partner_id", "move_type"],
+            order="id",
+        )
+        self._assign_found(
+            rows,
+            by_key,
+            key_of=lambda r: f"{many2one_id(r['partner_id'])}|{r['move_type']}|{r['ref']}",
+        )
+
+    def to_canonical(self, record, related):
+        canonical = super().to_canonical(record, related)
+        canonical["customer_id"] = canonical.pop("vendor_id")
+        canonical["customer_name"] = canonical.pop("vendor_name")
+        canonical.pop("release_to_pay", None)
+        canonical.pop("commitment_odoo_name", None)
+        return canonical
+
+
 DOMAIN_SPECS: dict[str, DomainSpec] = {
     spec.domain: spec
     for spec in (
@@ -1770,5 +1863,6 @@ DOMAIN_SPECS: dict[str, DomainSpec] = {
         InvoiceSpec(),
         PaymentSpec(),
         ProductSpec(),
+        CustomerInvoiceSpec(),
     )
 }

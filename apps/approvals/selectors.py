@@ -194,18 +194,28 @@ def step_eligibility(*, user, step: ApprovalStep, moment: datetime | None = None
 def approval_levels_required(
     *, document_type: str, project_id: int | None, amount, currency: str
 ) -> int:
-    """1 + one more level for every threshold the amount is above (project rows win over
-    company-wide rows for the same document type)."""
+    """1 + one more level for every threshold the amount is above (project rows win over the
+    entity's rows, which win over group-wide rows for the same document type)."""
     thresholds = ApprovalLevelThreshold.objects.filter(
         document_type=document_type, currency=currency
     ).filter(Q(project__isnull=True) | Q(project_id=project_id))
     project_rows = [t for t in thresholds if t.project_id is not None]
-    rows = project_rows or [t for t in thresholds if t.project_id is None]
+    rows = project_rows or _entity_thresholds(document_type, currency, project_id)
+    rows = rows or [t for t in thresholds if t.project_id is None]
     levels = {1}
     for threshold in rows:
         if amount > threshold.above_amount:
             levels.add(threshold.level)
     return max(levels)
+
+
+def _entity_thresholds(document_type: str, currency: str, project_id: int | None) -> list:
+    """The project's entity's own chain (apps.entities), in place of the group thresholds."""
+    from apps.entities.selectors import entity_approval_thresholds
+
+    return entity_approval_thresholds(
+        document_type=document_type, currency=currency, project_id=project_id
+    )
 
 
 def current_step(request: ApprovalRequest) -> ApprovalStep | None:

@@ -131,3 +131,29 @@ class FxRate(models.Model):
 
     def __str__(self) -> str:
         return f"1 {self.base_currency} = {self.rate} {self.currency} from {self.rate_date}"
+
+
+class EntityApprovalThreshold(models.Model):
+    """The entity's own approval chain: above `above_amount` a request on one of its projects
+    also needs a step at `level`. Replaces the group thresholds for the document type; project
+    thresholds still win over it."""
+
+    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="approval_thresholds")
+    document_type = models.CharField(max_length=30)
+    level = models.PositiveSmallIntegerField()
+    above_amount = models.DecimalField(max_digits=18, decimal_places=2)
+    currency = models.CharField(max_length=3)
+
+    class Meta:
+        ordering = ["entity", "document_type", "level"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(level__gte=2), name="entity_threshold_level_at_least_2"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.entity.code} {self.document_type}: level {self.level} above "
+            f"{self.above_amount} {self.currency}"
+        )

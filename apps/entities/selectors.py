@@ -143,3 +143,22 @@ def entity_id_for_transaction(*, transaction, record: dict) -> int | None:
         entity = entity_for_system(system=transaction.system)
         return entity.pk if entity is not None else None
     return None
+
+
+def entity_approval_thresholds(
+    *, document_type: str, currency: str, project_id: int | None
+) -> list:
+    """The approval thresholds of the entity that owns a project (empty: none of its own)."""
+    from apps.entities.models import EntityApprovalThreshold
+    from apps.projects.models import Project
+
+    if project_id is None:
+        return []
+    entity_id = Project.objects.filter(pk=project_id).values_list("entity_id", flat=True).first()
+    if not entity_id:
+        return []
+    return list(
+        EntityApprovalThreshold.objects.filter(
+            entity_id=entity_id, document_type=document_type, currency=currency
+        )
+    )

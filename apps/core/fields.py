@@ -53,3 +53,28 @@ def mask_secret(value: str | None, visible: int = 4) -> str:
     if len(value) <= visible * 2:
         return "•" * 8
     return "•" * 8 + value[-visible:]
+
+
+def fingerprint_value(value: str | None) -> str:
+    """A keyed SHA-256 of a normalised secret (IBAN, tax id): equal values can be found (duplicate
+    detection) without storing or comparing the plaintext. Empty for an empty value."""
+    import hashlib
+    import hmac
+
+    from django.conf import settings
+
+    normalised = "".join(str(value or "").split()).upper()
+    if not normalised:
+        return ""
+    key = f"ihub-fingerprint:{settings.SECRET_KEY}".encode()
+    return hmac.new(key, normalised.encode(), hashlib.sha256).hexdigest()
+
+
+def mask_account(value: str | None, visible: int = 4) -> str:
+    """An IBAN, account number or tax id for display: country prefix and the last digits only."""
+    compact = "".join(str(value or "").split()).upper()
+    if not compact:
+        return ""
+    if len(compact) <= visible + 2:
+        return "•" * len(compact)
+    return compact[:2] + "•" * (len(compact) - 2 - visible) + compact[-visible:]

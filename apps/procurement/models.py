@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from apps.core.fields import EncryptedTextField, fingerprint_value, mask_account
 from apps.procurement.choices import (
     BillingBasis,
     ChangeOrderKind,
@@ -48,10 +49,17 @@ class Vendor(models.Model):
 
     code = models.CharField(max_length=40, unique=True)
     name = models.CharField(max_length=200)
-    vat = models.CharField(max_length=40, blank=True)
+    # Tax id and bank details are encrypted at rest (issue #13) and shown masked; a change is
+    # applied only after a second person verifies it (apps.vendors). The fingerprints are keyed
+    # hashes for duplicate detection without the plaintext.
+    vat = EncryptedTextField(blank=True)
+    vat_fingerprint = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
     email = models.EmailField(blank=True)
     # The account payments go to (bank reconciliation matches counterparties on it).
-    iban = models.CharField(max_length=34, blank=True)
+    iban = EncryptedTextField(blank=True)
+    iban_fingerprint = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    bank_account = EncryptedTextField(blank=True, help_text="Account number when not an IBAN")
+    bank_name = EncryptedTextField(blank=True)
     currency = models.CharField(max_length=3, default="EUR")
     status = models.CharField(max_length=20, choices=VendorStatus, default=VendorStatus.PENDING)
     blocked_reason = models.CharField(max_length=255, blank=True)
@@ -68,6 +76,22 @@ class Vendor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+    def save(self, *args, **kwargs):
+        self.vat_fingerprint = fingerprint_value(self.vat)
+        self.iban_fingerprint = fingerprint_value(self.iban or self.bank_account)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "vat_fingerprint", "iban_fingerprint"}
+        super().save(*args, **kwargs)
+
+    @property
+    def iban_masked(self) -> str:
+        return mask_account(self.iban or self.bank_account)
+
+    @property
+    def vat_masked(self) -> str:
+        return mask_account(self.vat, visible=3)
 
     def eligibility_problems(self, on: date) -> list[dict]:
         """Why this vendor may not receive a commitment on a given day (empty = eligible)."""

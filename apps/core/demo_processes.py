@@ -14,26 +14,35 @@ class DemoProcess:
     start_delay: float = 0.0  # seconds to wait before starting (e.g. emitters wait for the web)
 
 
-DEMO_PROCESSES: list[DemoProcess] = [
-    DemoProcess("odoo-sim", "run_odoo_simulator", ("--port", "8069")),
-    DemoProcess("web", "runserver", ("127.0.0.1:8000", "--noreload")),
-    DemoProcess("worker", "qcluster"),
-    DemoProcess("dispatcher", "run_dispatcher"),
-    DemoProcess(
-        "platforms",
-        "emit_platform_events",
-        (
-            "--target",
-            "http://127.0.0.1:8000",
-            "--rate",
-            "1",
-            "--duration",
-            "0",
-            "--bad-share",
-            "0.05",
-            "--progress",
-            "60",
+def demo_processes(
+    *, web_port: int = 8000, odoo_port: int = 8069, platform_port: int = 8070
+) -> list[DemoProcess]:
+    """The demo's processes on the given ports (the defaults are the README's)."""
+    return [
+        DemoProcess("odoo-sim", "run_odoo_simulator", ("--port", str(odoo_port))),
+        DemoProcess("web", "runserver", (f"127.0.0.1:{web_port}", "--noreload")),
+        DemoProcess("worker", "qcluster"),
+        DemoProcess("dispatcher", "run_dispatcher"),
+        DemoProcess(
+            "platforms",
+            "emit_platform_events",
+            (
+                "--target",
+                f"http://127.0.0.1:{web_port}",
+                "--serve-port",
+                str(platform_port),
+                "--rate",
+                "1",
+                "--duration",
+                "0",
+                "--bad-share",
+                "0.05",
+                "--progress",
+                "60",
+            ),
+            start_delay=5.0,
         ),
-        start_delay=5.0,
-    ),
-]
+    ]
+
+
+DEMO_PROCESSES: list[DemoProcess] = demo_processes()

@@ -70,6 +70,7 @@ from apps.projects.selectors import (
     project_get,
     project_list,
 )
+from apps.sync.selectors import binding_list
 
 READ_ROLES = (FINANCE, REQUESTER, APPROVER, PMO, INTEGRATION_ADMIN)
 BILL_ROLES = (FINANCE, APPROVER, PMO, INTEGRATION_ADMIN)
@@ -325,6 +326,8 @@ def commitment_detail(request, commitment_id: int):
             "invoices": commitment.invoices.all() if can_see_bills else None,
             "change_orders": commitment.change_orders.all(),
             "approvals": approval_requests_for(target=commitment),
+            # Where the PO is in the target systems (set when the ledger delivered it).
+            "bindings": binding_list(domain="commitment", search=commitment.number),
             "can_receive": has_role(request.user, REQUESTER)
             and commitment.status in ("approved", "issued", "completed"),
         },

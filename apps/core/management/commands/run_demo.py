@@ -12,7 +12,7 @@ import time
 from django.core.management import get_commands
 from django.core.management.base import BaseCommand
 
-from apps.core.demo_processes import DEMO_PROCESSES
+from apps.core.demo_processes import demo_processes
 
 LOGINS = [
     ("fiona", "finance reviewer"),
@@ -32,7 +32,21 @@ def _pump(name: str, stream, out) -> None:
 class Command(BaseCommand):
     help = "Start the demo: web, worker and the simulators. Ctrl-C stops everything cleanly."
 
+    def add_arguments(self, parser):
+        parser.add_argument("--web-port", type=int, default=8000)
+        parser.add_argument("--odoo-port", type=int, default=8069, help="Odoo simulator")
+        parser.add_argument(
+            "--platform-port", type=int, default=8070, help="platform simulator's GET server"
+        )
+
     def handle(self, *args, **options):
+        web_port = options["web_port"]
+        self._point_systems_at(options["odoo_port"], options["platform_port"])
+        specs = demo_processes(
+            web_port=web_port,
+            odoo_port=options["odoo_port"],
+            platform_port=options["platform_port"],
+        )
         available = get_commands()
         processes: list[tuple[str, subprocess.Popen]] = []
         stopping = threading.Event()
@@ -44,7 +58,7 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, stop)
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         started = time.monotonic()
-        for spec in DEMO_PROCESSES:
+        for spec in specs:
             if spec.command not in available:
                 continue
             while time.monotonic() - started < spec.start_delay and not stopping.is_set():
@@ -66,7 +80,7 @@ class Command(BaseCommand):
             self.stdout.write(f"started {spec.name} (pid {proc.pid})")
 
         self.stdout.write(
-            self.style.SUCCESS("\nintegrationhub demo is running: http://127.0.0.1:8000")
+            self.style.SUCCESS(f"\nintegrationhub demo is running: http://127.0.0.1:{web_port}")
         )
         self.stdout.write("Logins (password demo-pass-2026):")
         for user, role in LOGINS:
@@ -94,3 +108,17 @@ class Command(BaseCommand):
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
             self.stdout.write(f"stopped {name}")
+
+    def _point_systems_at(self, odoo_port: int, platform_port: int) -> None:
+        """The demo systems call the local simulators: point them at this run's ports. A system
+        someone pointed elsewhere (not 127.0.0.1) is left alone."""
+        from apps.connectors.models import System
+
+        local = "http://127.0.0.1:"
+        for system in System.objects.filter(base_url__startswith=local):
+            port = odoo_port if system.kind == "odoo" else platform_port
+            url = f"{local}{port}"
+            if system.base_url != url:
+                system.base_url = url
+                system.save(update_fields=["base_url", "updated_at"])
+                self.stdout.write(f"{system.code}: base URL {url}")

@@ -33,8 +33,9 @@ from apps.ledger.selectors import (
     transaction_list,
     transaction_status_counts,
 )
-from apps.ledger.services import transaction_replay
 from apps.projects.models import Project
+from apps.sync.models import ReplayRequest
+from apps.sync.replay import transaction_replay_one
 
 LEDGER_ROLES = (FINANCE, INTEGRATION_ADMIN, PMO)
 EXPORT_CHUNK = 2000
@@ -209,9 +210,18 @@ def ledger_replay(request, transaction_id: int):
         messages.error(request, "Say why you replay it: the reason goes into the audit log.")
         return redirect("ledger:detail", transaction_id=tx.id)
     try:
-        child = transaction_replay(transaction=tx, actor=request.user, reason=reason)
+        # The sync engine's replay: it asks for a second person where segregation of duties
+        # applies (an overridden financial transaction) instead of replaying at once.
+        child = transaction_replay_one(transaction=tx, actor=request.user, reason=reason)
     except ApplicationError as exc:
         messages.error(request, exc.message)
+        return redirect("ledger:detail", transaction_id=tx.id)
+    if isinstance(child, ReplayRequest):
+        messages.warning(
+            request,
+            f"This replay needs a second person: request #{child.id} waits for another admin "
+            "under Replay requests.",
+        )
         return redirect("ledger:detail", transaction_id=tx.id)
     messages.success(request, f"Replayed as #{child.id}.")
     return redirect("ledger:detail", transaction_id=child.id)

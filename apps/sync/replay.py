@@ -137,6 +137,7 @@ def transaction_replay_one(
             f"Transaction {transaction.pk} is {transaction.status}; only transactions at rest "
             "can be replayed.",
             code="not_replayable",
+            status_code=409,  # a conflict with the transaction's state, as the ledger says
         )
     if replay_needs_second_person(transaction=transaction, payload_override=payload_override):
         if not getattr(actor, "is_authenticated", False):

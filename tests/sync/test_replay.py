@@ -195,3 +195,26 @@ def test_bulk_replay_runs_as_a_job_with_progress_and_log(
     assert (job.created_count, job.done, job.progress_percent) == (4, 4, 100)
     assert Transaction.objects.filter(trigger="replay").count() == 4
     assert JobLogLine.objects.filter(job=job).exists()
+
+
+def test_ledger_replay_page_and_api_keep_the_second_person_rule(
+    sync_systems, make_inbound, run_pipeline, ada, fiona, money_domain, client_for, api_client_for
+):
+    (tx,) = run_pipeline(
+        make_inbound(sync_systems.procore, money_domain, {"number": "F-10", "amount": "90.00"})
+    )
+    transaction_override_accept(transaction=tx, actor=fiona, stage="sor", reason="checked")
+    (tx,) = run_pipeline(tx)
+    assert tx.status == "delivered"
+
+    response = api_client_for(ada).post(
+        f"/api/v1/transactions/{tx.id}/replay/", {"reason": "resend"}, format="json"
+    )
+    assert response.status_code == 202, response.content
+    request = ReplayRequest.objects.get(pk=response.json()["replay_request"])
+    assert (request.transaction_id, request.requested_by) == (tx.pk, ada)
+
+    page = client_for(ada).post(f"/ledger/{tx.id}/replay/", {"reason": "resend again"})
+    assert page.status_code == 302
+    assert ReplayRequest.objects.filter(transaction_id=tx.pk).count() == 2
+    assert not Transaction.objects.filter(parent=tx).exists()  # nothing replayed by one person

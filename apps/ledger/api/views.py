@@ -21,7 +21,8 @@ from apps.ledger.selectors import (
     transaction_lineage,
     transaction_list,
 )
-from apps.ledger.services import transaction_replay
+from apps.sync.models import ReplayRequest
+from apps.sync.replay import transaction_replay_one
 
 LEDGER_ROLES = (FINANCE, INTEGRATION_ADMIN, PMO)
 
@@ -124,6 +125,7 @@ FILTER_PARAMETERS = [
 
 
 class TransactionListApi(APIView):
+    pagination_class = IdCursorPagination  # documents the paginated list in the schema
     permission_classes = [HasRole]
     required_roles = LEDGER_ROLES
 
@@ -185,14 +187,26 @@ class TransactionReplayApi(APIView):
         class Meta:
             ref_name = "TransactionReplayInput"
 
-    @extend_schema(request=Input, responses={201: TransactionOutput})
+    class PendingOutput(serializers.Serializer):
+        replay_request = serializers.IntegerField(source="id")
+        status = serializers.CharField()
+        detail = serializers.CharField(default="This replay needs a second person to approve it.")
+
+        class Meta:
+            ref_name = "TransactionReplayPending"
+
+    @extend_schema(request=Input, responses={201: TransactionOutput, 202: PendingOutput})
     def post(self, request, transaction_id: int):
         tx = _get(request, transaction_id)
         serializer = self.Input(data=request.data)
         serializer.is_valid(raise_exception=True)
-        child = transaction_replay(
+        # The sync engine's replay keeps segregation of duties: an overridden financial
+        # transaction is not replayed by one person; a replay request waits for a second.
+        child = transaction_replay_one(
             transaction=tx, actor=request.user, reason=serializer.validated_data["reason"]
         )
+        if isinstance(child, ReplayRequest):
+            return Response(self.PendingOutput(child).data, status=202)
         child = transaction_get(user=request.user, transaction_id=child.id)
         return Response(TransactionOutput(child).data, status=201)
 
@@ -213,6 +227,7 @@ class RefusedRequestOutput(serializers.Serializer):
 
 
 class RefusedRequestListApi(APIView):
+    pagination_class = IdCursorPagination  # documents the paginated list in the schema
     permission_classes = [HasRole]
     required_roles = (INTEGRATION_ADMIN,)
 

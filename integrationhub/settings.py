@@ -178,6 +178,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "apps.ledger.schema.ingest_endpoints_document",
+        "apps.core.api.api_error_responses_document",
     ],
 }
 

@@ -85,6 +85,11 @@ def exception_handler(exc, context):
     return response
 
 
+# The largest primary key (bigint); id filters are bounded by it so an oversized number is a 400,
+# not a database overflow.
+MAX_ID = 2**63 - 1
+
+
 class IdCursorPagination(CursorPagination):
     """Keyset (cursor) pagination on the primary key, newest first: stable at any table size."""
 
@@ -92,3 +97,47 @@ class IdCursorPagination(CursorPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+
+
+# The refusals every API operation can give, in the one error shape (documented so that clients
+# and `make fuzz`'s status-code and schema conformance checks know them).
+_API_ERROR_RESPONSES = {
+    "400": "The request is invalid (validation_error, malformed_request, invalid cursor).",
+    "401": "No or invalid credentials (not_authenticated, authentication_failed).",
+    "403": "The caller's role or project does not allow it (permission_denied).",
+    "404": "No such object, or not visible to the caller (not_found).",
+    "405": "Method not allowed for this resource (method_not_allowed).",
+    "429": "Too many requests (throttled).",
+}
+
+
+def api_error_responses_document(result, generator, request, public):
+    """drf-spectacular postprocessing hook: every /api/ operation documents its error responses
+    (the one error shape, component `ApiError`) unless it already declares that status."""
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    schemas["ApiError"] = {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message", "details"],
+                "properties": {
+                    "code": {"type": "string", "example": "not_found"},
+                    "message": {"type": "string"},
+                    "details": {"type": "object", "additionalProperties": True},
+                },
+            }
+        },
+    }
+    ref = {"application/json": {"schema": {"$ref": "#/components/schemas/ApiError"}}}
+    for path, operations in result.get("paths", {}).items():
+        if not path.startswith("/api/") or path.startswith("/api/schema"):
+            continue
+        for method, operation in operations.items():
+            if method not in {"get", "post", "put", "patch", "delete"}:
+                continue
+            responses = operation.setdefault("responses", {})
+            for status_code, description in _API_ERROR_RESPONSES.items():
+                responses.setdefault(status_code, {"description": description, "content": ref})
+    return result

@@ -20,8 +20,10 @@ class StepOutput(serializers.Serializer):
     status = serializers.CharField()
     due_at = serializers.DateTimeField(allow_null=True)
     escalation_level = serializers.IntegerField()
-    decided_by = serializers.CharField(source="decided_by.username", default=None)
-    on_behalf_of = serializers.CharField(source="on_behalf_of.username", default=None)
+    decided_by = serializers.CharField(source="decided_by.username", default=None, allow_null=True)
+    on_behalf_of = serializers.CharField(
+        source="on_behalf_of.username", default=None, allow_null=True
+    )
     decided_at = serializers.DateTimeField(allow_null=True)
     comment = serializers.CharField()
 
@@ -30,13 +32,15 @@ class ApprovalRequestOutput(serializers.Serializer):
     id = serializers.IntegerField()
     document_type = serializers.CharField()
     document = serializers.CharField(source="target", default="")
-    project = serializers.CharField(source="project.code", default=None)
+    project = serializers.CharField(source="project.code", default=None, allow_null=True)
     title = serializers.CharField()
     summary = serializers.CharField()
     amount = serializers.DecimalField(max_digits=18, decimal_places=2)
     currency = serializers.CharField()
     cost_codes = serializers.ListField(child=serializers.CharField())
-    requested_by = serializers.CharField(source="requested_by.username", default=None)
+    requested_by = serializers.CharField(
+        source="requested_by.username", default=None, allow_null=True
+    )
     status = serializers.CharField()
     required_levels = serializers.IntegerField()
     created_at = serializers.DateTimeField()

@@ -25,13 +25,14 @@ from apps.banking.services import (
     bank_line_unmatch,
     bank_statement_import,
 )
-from apps.core.api import IdCursorPagination
+from apps.core.api import MAX_ID, IdCursorPagination
 from apps.core.errors import ApplicationError, NotFoundError
 
 BANKING_ROLES = (FINANCE, INTEGRATION_ADMIN)
 
 
 class _BankingApi(APIView):
+    pagination_class = IdCursorPagination  # documents the paginated list in the schema
     permission_classes = [IsAuthenticated, HasRole]
     required_roles = BANKING_ROLES
 
@@ -133,7 +134,7 @@ class BankStatementListApi(_BankingApi):
     parser_classes = [MultiPartParser, FileUploadParser]
 
     class FilterInput(serializers.Serializer):
-        account = serializers.IntegerField(required=False)
+        account = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
         format = serializers.ChoiceField(choices=StatementFormat.choices, required=False)
 
     @extend_schema(
@@ -194,8 +195,8 @@ class BankLineListApi(_BankingApi):
     class FilterInput(serializers.Serializer):
         matched = serializers.BooleanField(required=False, allow_null=True, default=None)
         status = serializers.ChoiceField(choices=MatchStatus.choices, required=False)
-        statement = serializers.IntegerField(required=False)
-        account = serializers.IntegerField(required=False)
+        statement = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+        account = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
         date_from = serializers.DateField(required=False)
         date_to = serializers.DateField(required=False)
         q = serializers.CharField(required=False, allow_blank=True)
@@ -232,8 +233,8 @@ class BankLineMatchApi(_BankingApi):
     """Match a bank line by hand to a payment and/or a vendor bill (ids from procurement)."""
 
     class InputSerializer(serializers.Serializer):
-        payment_id = serializers.IntegerField(required=False)
-        bill_id = serializers.IntegerField(required=False)
+        payment_id = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+        bill_id = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
         note = serializers.CharField(required=False, allow_blank=True, max_length=500)
 
         class Meta:

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.roles import FINANCE, INTEGRATION_ADMIN, HasRole
-from apps.core.api import IdCursorPagination
+from apps.core.api import MAX_ID, IdCursorPagination
 from apps.core.errors import ApplicationError
 from apps.exceptions import selectors, services
 from apps.exceptions.choices import ExceptionCategory, ExceptionStatus, Severity
@@ -86,9 +86,9 @@ class ExceptionFilterInput(serializers.Serializer):
     category = serializers.ChoiceField(choices=ExceptionCategory.choices, required=False)
     severity = serializers.ChoiceField(choices=Severity.choices, required=False)
     status = serializers.ChoiceField(choices=ExceptionStatus.choices, required=False)
-    project = serializers.IntegerField(required=False)
-    system = serializers.IntegerField(required=False)
-    assignee = serializers.IntegerField(required=False)
+    project = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    system = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    assignee = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
     age = serializers.ChoiceField(choices=[b[0] for b in AGE_BUCKETS], required=False)
     amount_min = serializers.DecimalField(max_digits=18, decimal_places=2, required=False)
     amount_max = serializers.DecimalField(max_digits=18, decimal_places=2, required=False)
@@ -96,6 +96,7 @@ class ExceptionFilterInput(serializers.Serializer):
 
 
 class ExceptionListApi(APIView):
+    pagination_class = IdCursorPagination  # documents the paginated list in the schema
     permission_classes = [HasRole]
     required_roles = QUEUE_ROLES
 

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.roles import APPROVER, FINANCE, INTEGRATION_ADMIN, PMO, REQUESTER, HasRole
-from apps.core.api import IdCursorPagination
+from apps.core.api import MAX_ID, IdCursorPagination
 from apps.procurement.choices import CommitmentKind
 from apps.procurement.selectors import (
     commitment_get,
@@ -157,6 +157,7 @@ class BudgetLineOutput(serializers.Serializer):
 
 
 class BudgetLineListApi(APIView):
+    pagination_class = IdCursorPagination  # documents the paginated list in the schema
     permission_classes = [HasRole]
     required_roles = READ_ROLES
 
@@ -201,7 +202,7 @@ class RequisitionOutput(serializers.Serializer):
     project = serializers.CharField(source="project.code")
     title = serializers.CharField()
     kind = serializers.CharField()
-    vendor = serializers.CharField(source="vendor.code", default=None)
+    vendor = serializers.CharField(source="vendor.code", default=None, allow_null=True)
     status = serializers.CharField()
     currency = serializers.CharField()
     total_amount = serializers.DecimalField(**MONEY)
@@ -219,13 +220,14 @@ class RequisitionDetailOutput(RequisitionOutput):
 
 
 class RequisitionListApi(APIView):
+    pagination_class = IdCursorPagination  # documents the paginated list in the schema
     permission_classes = [HasRole]
     required_roles = READ_ROLES
     write_roles = (REQUESTER,)
 
     class RequisitionCreateInput(serializers.Serializer):
         class RequisitionCreateLineInput(serializers.Serializer):
-            budget_line_id = serializers.IntegerField(required=False)
+            budget_line_id = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
             phase = serializers.CharField(max_length=20, required=False, allow_blank=True)
             cost_code = serializers.CharField(max_length=20, required=False, allow_blank=True)
             description = serializers.CharField(max_length=255, required=False, allow_blank=True)
@@ -368,6 +370,7 @@ class CommitmentDetailOutput(CommitmentOutput):
 
 
 class CommitmentListApi(APIView):
+    pagination_class = IdCursorPagination  # documents the paginated list in the schema
     permission_classes = [HasRole]
     required_roles = READ_ROLES
 
@@ -458,8 +461,8 @@ class InvoiceOutput(serializers.Serializer):
     kind = serializers.CharField()
     number = serializers.CharField()
     vendor = serializers.CharField(source="vendor.code")
-    project = serializers.CharField(source="project.code", default=None)
-    commitment = serializers.CharField(source="commitment.number", default=None)
+    project = serializers.CharField(source="project.code", default=None, allow_null=True)
+    commitment = serializers.CharField(source="commitment.number", default=None, allow_null=True)
     invoice_date = serializers.DateField()
     due_date = serializers.DateField(allow_null=True)
     currency = serializers.CharField()
@@ -482,6 +485,7 @@ class InvoiceDetailOutput(InvoiceOutput):
 
 
 class InvoiceListApi(APIView):
+    pagination_class = IdCursorPagination  # documents the paginated list in the schema
     permission_classes = [HasRole]
     required_roles = (FINANCE, APPROVER, PMO, INTEGRATION_ADMIN)
 

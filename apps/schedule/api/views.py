@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.roles import INTEGRATION_ADMIN, PMO, HasRole
-from apps.core.api import IdCursorPagination
+from apps.core.api import MAX_ID, IdCursorPagination
 from apps.core.errors import ApplicationError
 from apps.schedule.choices import ScheduleKind
 from apps.schedule.selectors import (
@@ -36,7 +36,9 @@ class VersionOutput(serializers.Serializer):
     source_project_name = serializers.CharField()
     data_date = serializers.DateTimeField(allow_null=True)
     imported_at = serializers.DateTimeField()
-    imported_by = serializers.CharField(source="imported_by.username", default=None)
+    imported_by = serializers.CharField(
+        source="imported_by.username", default=None, allow_null=True
+    )
     activities = serializers.IntegerField(source="counts.activities", default=0)
     milestones = serializers.IntegerField(source="counts.milestones", default=0)
     refused = serializers.IntegerField(source="refused_count")
@@ -72,6 +74,7 @@ class MilestoneOutput(serializers.Serializer):
 
 
 class VersionListApi(APIView):
+    pagination_class = IdCursorPagination  # documents the paginated list in the schema
     permission_classes = [HasRole]
     required_roles = SCHEDULE_ROLES
 
@@ -121,7 +124,7 @@ class MilestoneListApi(APIView):
 
     class FilterInput(serializers.Serializer):
         project = serializers.CharField()
-        version = serializers.IntegerField(required=False)
+        version = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
 
     @extend_schema(
         parameters=[

@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from apps.accounts.roles import INTEGRATION_ADMIN, HasRole
 from apps.connectors.models import System
-from apps.core.api import IdCursorPagination
+from apps.core.api import MAX_ID, IdCursorPagination
 from apps.core.errors import ApplicationError
 from apps.exceptions.models import ExceptionItem
 from apps.projects.models import Project
@@ -57,6 +57,7 @@ from apps.sync.tasks import job_run_enqueue
 
 
 class AdminApi(APIView):
+    pagination_class = IdCursorPagination  # documents the paginated list in the schema
     permission_classes = [HasRole]
     required_roles = (INTEGRATION_ADMIN,)
 
@@ -361,6 +362,8 @@ class BindingListApi(AdminApi):
 
 
 class BreakerListApi(AdminApi):
+    pagination_class = None  # a plain list, not paginated
+
     class Output(serializers.Serializer):
         class Meta:
             ref_name = "BreakerOutput"
@@ -423,7 +426,7 @@ class JobListApi(AdminApi):
         class Meta:
             ref_name = "JobStartInput"
 
-        policy_id = serializers.IntegerField(required=False)
+        policy_id = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
         system = SystemCodeField(required=False)
         domain = serializers.CharField(max_length=40, required=False)
 

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "apps.billing",
     "apps.feeds",
     "apps.entities",
+    "apps.field",
 ]
 
 MIDDLEWARE = [
@@ -216,6 +217,9 @@ READYZ_REQUIRE_WORKER = env_bool(os.environ.get("READYZ_REQUIRE_WORKER"), defaul
 INGEST_MAX_BODY_BYTES = int(os.environ.get("INGEST_MAX_BODY_BYTES", str(1024 * 1024)))
 INGEST_MAX_FILE_BYTES = int(os.environ.get("INGEST_MAX_FILE_BYTES", str(50 * 1024 * 1024)))
 WEBHOOK_TOLERANCE_SECONDS = int(os.environ.get("WEBHOOK_TOLERANCE_SECONDS", "300"))
+# Batch ingest (POST /api/v1/inbound/<system>/batches): events per batch and body size.
+FIELD_BATCH_MAX_EVENTS = int(os.environ.get("FIELD_BATCH_MAX_EVENTS", "500"))
+INGEST_MAX_BATCH_BYTES = int(os.environ.get("INGEST_MAX_BATCH_BYTES", str(5 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(INGEST_MAX_BODY_BYTES, 2_621_440)
 
 # --- ledger -------------------------------------------------------------------------------------

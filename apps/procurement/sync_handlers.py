@@ -190,6 +190,18 @@ def commitment_vendor_not_blocked(ctx: ProcessingContext) -> None:
 # --- receipt (stock.picking from Odoo) -----------------------------------------------------------
 
 
+def _site_delivery(ctx: ProcessingContext):
+    """A delivery reported on site (field connector, operation `received`) is a field event:
+    apps.field records the receipt on the PO (request #5 in docs/notes/requests-procurement.md)."""
+    if ctx.transaction.operation != "received":
+        return None
+    from apps.field.sync_handlers import FieldEventHandler
+
+    handler = FieldEventHandler()
+    handler.domain = "receipt"
+    return handler
+
+
 @register_handler("receipt")
 class ReceiptHandler(DomainHandler):
     schemas = {"1": {"odoo_name": Field("str"), "state": Field("str"), "lines": Field("list")}}
@@ -197,7 +209,14 @@ class ReceiptHandler(DomainHandler):
     financial = True
     keep_canonical_record = False
 
+    def validate(self, ctx: ProcessingContext) -> list[str]:
+        site = _site_delivery(ctx)
+        return site.validate(ctx) if site is not None else super().validate(ctx)
+
     def map(self, ctx: ProcessingContext) -> dict:
+        site = _site_delivery(ctx)
+        if site is not None:
+            return site.map(ctx)
         canonical = dict(ctx.record)
         commitment = _commitment_by_odoo_name(str(canonical.get("commitment_odoo_name") or ""))
         ctx.project = commitment.project if commitment is not None else None
@@ -206,6 +225,9 @@ class ReceiptHandler(DomainHandler):
     def subject(self, ctx: ProcessingContext) -> str:
         from apps.sync.models import Binding
 
+        site = _site_delivery(ctx)
+        if site is not None:
+            return site.subject(ctx)
         external = str(ctx.transaction.external_id or "")
         binding = (
             Binding.objects.filter(
@@ -221,6 +243,9 @@ class ReceiptHandler(DomainHandler):
     def apply(self, ctx: ProcessingContext) -> ApplyResult:
         from apps.procurement.services import receipt_record
 
+        site = _site_delivery(ctx)
+        if site is not None:
+            return site.apply(ctx)
         record = ctx.canonical
         if Receipt.objects.filter(number=ctx.subject_id).exists():
             return ApplyResult(subject_id=ctx.subject_id, changed=False, detail={"known": True})
@@ -262,6 +287,11 @@ class ReceiptHandler(DomainHandler):
         except ApplicationError as exc:
             raise _as_hold(exc, ctx, "missing_receipt") from None
         return ApplyResult(subject_id=receipt.number, created=True)
+
+    def routes(self, ctx, result):
+        if _site_delivery(ctx) is not None:
+            return []  # receipt_record routed the hub's receipt to Odoo itself
+        return super().routes(ctx, result)
 
 
 # --- invoice (vendor bills from Odoo) ------------------------------------------------------------
@@ -459,14 +489,48 @@ class BudgetLineHandler(DomainHandler):
     keep_canonical_record = False
 
     def subject(self, ctx: ProcessingContext) -> str:
+        # One subject per budget (not per version): the pipeline's stale guard then compares the
+        # versions' issue times, and `_superseded_by` their numbers (request #4).
         record = ctx.canonical
-        budget = record.get("budget_id") or ctx.transaction.external_id
-        return f"{budget}:v{record.get('version', '')}"[:100]
+        return str(record.get("budget_id") or ctx.transaction.external_id)[:100]
+
+    def _superseded_by(self, ctx: ProcessingContext) -> dict | None:
+        """The newer version of this budget already applied, when this one is older."""
+        from apps.ledger.models import Transaction
+        from apps.sync.models import SubjectState
+
+        version = str(ctx.canonical.get("version") or "")
+        state = SubjectState.objects.filter(domain=ctx.domain, subject_id=ctx.subject_id).first()
+        if not version.isdigit() or state is None or not state.last_transaction_id:
+            return None
+        applied = (
+            Transaction.objects.filter(pk=state.last_transaction_id)
+            .values_list("payload", flat=True)
+            .first()
+        )
+        applied_version = str((applied or {}).get("version") or "")
+        if applied_version.isdigit() and int(applied_version) > int(version):
+            return {"version": int(applied_version), "transaction": state.last_transaction_id}
+        return None
 
     def apply(self, ctx: ProcessingContext) -> ApplyResult:
         from apps.procurement.services import budget_rows_apply
         from apps.projects.exception_items import exception_item_open
+        from apps.sync.errors import StaleUpdate
 
+        newer = self._superseded_by(ctx)
+        if newer is not None:
+            raise StaleUpdate(
+                f"Budget {ctx.subject_id} version {ctx.canonical.get('version')} is superseded by "
+                f"version {newer['version']} (transaction {newer['transaction']}), applied "
+                "already: recorded, not applied over it.",
+                details={
+                    "stale": True,
+                    "superseded": True,
+                    "superseded_by_version": newer["version"],
+                    "applied_transaction": newer["transaction"],
+                },
+            )
         canonical = ctx.canonical
         project_code = ctx.project.code if ctx.project is not None else ""
         rows = [
@@ -485,7 +549,7 @@ class BudgetLineHandler(DomainHandler):
         result = budget_rows_apply(
             rows=rows,
             actor=None,
-            file_name=f"estimating {ctx.subject_id}",
+            file_name=f"estimating {ctx.subject_id}:v{canonical.get('version', '')}",
             file_format="estimating",
             source=f"ledger transaction {ctx.transaction.pk}",
         )
@@ -500,9 +564,12 @@ class BudgetLineHandler(DomainHandler):
                 category="cost_code_error"
                 if any("cost code" in r for r in reasons)
                 else "mapping_missing",
-                title=f"Budget {ctx.subject_id}: {len(reasons)} row(s) not applied",
+                title=f"Budget {ctx.subject_id} v{canonical.get('version', '')}: "
+                f"{len(reasons)} row(s) not applied",
                 reason="; ".join(reasons)[:4000],
-                trace_key=f"budget:{ctx.system.code}:{ctx.subject_id}",
+                trace_key=(
+                    f"budget:{ctx.system.code}:{ctx.subject_id}:v{canonical.get('version', '')}"
+                ),
                 project=ctx.project,
                 details={"budget_import": result.id, "refused": reasons},
                 ledger_transaction=ctx.transaction,

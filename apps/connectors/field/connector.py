@@ -8,6 +8,8 @@
 | timesheet.submitted | field_quantity | labour_hours | worker/crew, hours, cost code |
 | progress.reported | progress_claim | submitted | commitment_number, lines: % or qty |
 | delivery.received | receipt | received | PO number, lines: qty received |
+| material.consumed | field_quantity | material | cost code, quantity, unit, unit_cost (stock) |
+| milestone.completed | field_quantity | milestone | commitment_number, line_no, percent (100) |
 
 Device time is kept: `data.device_time` as the device sent it (with its UTC offset) stays in the
 payload untouched, `occurred_at` is the same instant in UTC, and a device time without an offset
@@ -33,6 +35,8 @@ EVENT_TYPES: dict[str, tuple[str, str]] = {
     "timesheet.submitted": ("field_quantity", "labour_hours"),
     "progress.reported": ("progress_claim", "submitted"),
     "delivery.received": ("receipt", "received"),
+    "material.consumed": ("field_quantity", "material"),
+    "milestone.completed": ("field_quantity", "milestone"),
 }
 # The numeric fields per event type: parsed to Decimal text, problems listed as errors.
 _QUANTITY_FIELDS = (
@@ -41,6 +45,9 @@ _QUANTITY_FIELDS = (
     "percent_complete",
     "quantity_to_date",
     "quantity_received",
+    "planned_quantity",
+    "rate",
+    "unit_cost",
 )
 
 
@@ -118,7 +125,20 @@ def field_event_parse(*, payload: Any, webhook_id: str = "") -> dict[str, Any]:
     if not canonical["project"]:
         errors.append({"row": None, "reason": "the event has no project"})
 
-    for name in ("cost_code", "unit", "activity", "equipment_id", "worker_id", "crew", "trade"):
+    for name in (
+        "cost_code",
+        "phase",
+        "unit",
+        "activity",
+        "equipment_id",
+        "equipment_class",
+        "ownership",
+        "currency",
+        "worker_id",
+        "crew",
+        "trade",
+        "line_no",
+    ):
         if name in data:
             canonical[name] = str(data.get(name) or "")
     for name in _QUANTITY_FIELDS:
@@ -127,7 +147,7 @@ def field_event_parse(*, payload: Any, webhook_id: str = "") -> dict[str, Any]:
     for name in ("date", "period_end", "po_number", "delivery_note", "vendor_reference"):
         if name in data:
             canonical[name] = str(data.get(name) or "")
-    if domain == "progress_claim":
+    if domain == "progress_claim" or operation == "milestone":
         # The procurement pipeline's progress-claim shape: the commitment's number (devices
         # older than this format call it commitment_ref).
         canonical["commitment_number"] = str(
@@ -156,7 +176,9 @@ def field_event_parse(*, payload: Any, webhook_id: str = "") -> dict[str, Any]:
 
     if domain == "receipt" and not canonical.get("po_number"):
         errors.append({"row": None, "reason": "a delivery needs the purchase order number"})
-    if domain == "progress_claim" and not canonical.get("commitment_number"):
+    if (domain == "progress_claim" or operation == "milestone") and not canonical.get(
+        "commitment_number"
+    ):
         errors.append({"row": None, "reason": "progress needs the commitment (PO/subcontract)"})
     canonical["errors"] = errors
 

@@ -99,6 +99,10 @@ def budget_line_facts(*, budget_line: BudgetLine) -> dict[str, Decimal]:
             pending += line.amount
         committed += line_committed_value(line)
         actual += _received_value(line)
+    # Direct cost reported from site (equipment, labour hours, stock material): apps.field.
+    from apps.field.selectors import field_cost_for_budget_line
+
+    actual += field_cost_for_budget_line(budget_line=budget_line)
     for delta in ChangeOrderLine.objects.filter(
         budget_line=budget_line,
         change_order__kind=ChangeOrderKind.SUBCONTRACT,

@@ -183,6 +183,16 @@ class CostCodeHandler(DomainHandler):
         return payload
 
 
+def _change_source(system) -> str:
+    """Where a vendor change came from, for the verification item (apps.vendors.ChangeSource)."""
+    kind = getattr(system, "kind", "")
+    if kind == "odoo":
+        return "odoo"
+    if kind == "procurement_portal" or "portal" in (getattr(system, "code", "") or ""):
+        return "portal"
+    return "platform"
+
+
 @register_handler("vendor")
 class VendorHandler(DomainHandler):
     """Vendors (Odoo is their system of record by default): stored through apps.procurement's
@@ -194,6 +204,9 @@ class VendorHandler(DomainHandler):
             "code": Field("str", max_length=40),
             "name": Field("str", required=True, max_length=200),
             "vat": Field("str", max_length=40),
+            "iban": Field("str", max_length=34),
+            "bank_account": Field("str", max_length=40),
+            "bank_name": Field("str", max_length=120),
             "email": Field("str", max_length=254),
             "currency": Field("str", max_length=3),
             "active": Field("bool"),
@@ -202,6 +215,8 @@ class VendorHandler(DomainHandler):
     subject_keys = ("ref",)
     reconcile_fields = ("ref", "name", "vat", "email")
     text_fields = ("vat", "email", "phone", "street", "city", "zip", "country", "currency")
+    # Bank details and the tax id are protected: a change waits for a second person (apps.vendors).
+    bank_fields = ("iban", "bank_account", "bank_name")
 
     def validate(self, ctx: ProcessingContext) -> list[str]:
         problems = super().validate(ctx)
@@ -215,7 +230,7 @@ class VendorHandler(DomainHandler):
             MappingKind.VENDOR, record.get("ref") or record.get("code"), required=False
         )
         canonical = {"ref": ref, "name": str(record["name"]).strip()}
-        for key in (*self.text_fields, "is_company", "active"):
+        for key in (*self.text_fields, *self.bank_fields, "is_company", "active"):
             if key in record and record[key] is not None:
                 canonical[key] = record[key]
         ctx.project = None  # vendors are shared by all projects
@@ -241,10 +256,17 @@ class VendorHandler(DomainHandler):
         vendor = vendor_upsert(
             code=canonical["ref"],
             name=canonical["name"],
-            vat=str(canonical.get("vat") or (existing.vat if existing else "")),
+            vat=str(canonical.get("vat") or ""),
+            iban=str(canonical.get("iban") or ""),
+            bank_account=str(canonical.get("bank_account") or ""),
+            bank_name=str(canonical.get("bank_name") or ""),
             email=str(canonical.get("email") or (existing.email if existing else "")),
             currency=str(canonical.get("currency") or (existing.currency if existing else "EUR")),
             external_ref=external_ref,
+            change_source=_change_source(ctx.system),
+            system=ctx.system,
+            ledger_transaction=ctx.transaction,
+            entered_by_label=str(ctx.record.get("changed_by") or ctx.record.get("user") or ""),
             **keep,
         )
         return ApplyResult(subject_id=vendor.code, created=existing is None)

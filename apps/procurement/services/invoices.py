@@ -823,9 +823,67 @@ def invoice_posting_decided(*, request: ApprovalRequest, approved: bool, actor) 
             status_code=409,
         )
     invoice.status = InvoiceStatus.APPROVED
+    if invoice_payment_holds_open(invoice=invoice, actor=actor):
+        # Approved, but not released for payment nor posted: a vendor bank change waits for
+        # verification or a compliance document is missing. The hold's release posts it.
+        invoice.payment_hold = True
+        invoice.save(update_fields=["status", "payment_hold"])
+        return
     invoice.payment_hold = False
     invoice.save(update_fields=["status", "payment_hold"])
     invoice_export_posting(invoice=invoice)
+
+
+def invoice_payment_holds_open(*, invoice: Invoice, actor=None) -> list[dict]:
+    """Open (or repeat) an exception item for every reason this bill may not be paid now;
+    returns the reasons (empty: nothing holds it)."""
+    from apps.procurement.services.payments import payment_hold_reasons
+
+    holds = payment_hold_reasons(invoice=invoice)
+    for hold in holds:
+        exception_item_open(
+            category=hold["category"],
+            title=f"{invoice} payment held: {hold['title']}"[:200],
+            reason=f"{invoice} is approved but held for payment: {hold['reason']}.",
+            trace_key=hold["trace_key"],
+            project=invoice.project,
+            amount=invoice.open_amount,
+            currency=invoice.currency,
+            details={"invoice": invoice.id, "hold": hold["category"]},
+        )
+    if holds:
+        audit_record(
+            actor=actor,
+            action="invoice.payment_hold",
+            target=invoice,
+            detail={"holds": [h["category"] for h in holds]},
+        )
+    return holds
+
+
+def invoice_payment_release_for_vendor(*, vendor, actor=None, project=None) -> int:
+    """Release the approved bills of a vendor that were held for payment once nothing holds
+    them any more: released for payment and posted to Odoo. Returns how many."""
+    from apps.procurement.services.payments import payment_hold_reasons
+
+    queryset = Invoice.objects.filter(
+        vendor=vendor,
+        kind=InvoiceKind.INVOICE,
+        status=InvoiceStatus.APPROVED,
+        payment_hold=True,
+    )
+    if project is not None:
+        queryset = queryset.filter(project=project)
+    released = 0
+    for invoice in queryset.select_for_update():
+        if payment_hold_reasons(invoice=invoice) or not posting_gate_passed(target=invoice):
+            continue
+        invoice.payment_hold = False
+        invoice.save(update_fields=["payment_hold"])
+        audit_record(actor=actor, action="invoice.payment_release", target=invoice)
+        invoice_export_posting(invoice=invoice)
+        released += 1
+    return released
 
 
 def invoice_export_posting(*, invoice: Invoice) -> None:

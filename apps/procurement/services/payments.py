@@ -28,6 +28,26 @@ from apps.projects.money import ZERO, currency_validate, parse_decimal, quantize
 PAYABLE_STATUSES = (InvoiceStatus.APPROVED, InvoiceStatus.POSTED, InvoiceStatus.PARTIALLY_PAID)
 
 
+def payment_hold_reasons(*, invoice: Invoice) -> list[dict]:
+    """Why a bill may not be paid now beyond its own status: a pending vendor bank-detail
+    change (apps.vendors) or a missing/expired compliance document (apps.compliance).
+    [{category, title, reason, trace_key}]"""
+    from apps.vendors.selectors import vendor_payment_hold_reason
+
+    holds = []
+    reason = vendor_payment_hold_reason(vendor=invoice.vendor)
+    if reason:
+        holds.append(
+            {
+                "category": "vendor_bank_change",
+                "title": "vendor bank details changed, not verified",
+                "reason": reason,
+                "trace_key": f"vendor_bank_change:{invoice.vendor_id}",
+            }
+        )
+    return holds
+
+
 def _allocation_problem(invoice: Invoice, amount: Decimal) -> str:
     if invoice.kind != InvoiceKind.INVOICE:
         return f"{invoice} is a credit note; payments go to bills"
@@ -104,6 +124,15 @@ def payment_record(
         problems = [
             (invoice, share, _allocation_problem(invoice, share)) for invoice, share in planned
         ]
+        from apps.vendors.selectors import vendor_payment_hold_reason
+
+        bank_change = vendor_payment_hold_reason(vendor=vendor)
+        if bank_change and source == PaymentSource.MANUAL:
+            raise ApplicationError(
+                f"Payments to {vendor.code} are held: {bank_change}.",
+                code="payment_held",
+                status_code=409,
+            )
         if source == PaymentSource.MANUAL:
             refused = [p for p in problems if p[2]]
             if refused:
@@ -141,6 +170,24 @@ def payment_record(
                     details={"payment": payment.id, "invoice": invoice.id},
                     ledger_transaction=ledger_transaction,
                 )
+        if bank_change:
+            # Odoo or the bank reports money sent while a bank change is unverified: the
+            # verification item (same trace key) carries it, at the highest severity.
+            exception_item_open(
+                category="vendor_bank_change",
+                title=(
+                    f"Payment {payment.number} to {vendor.code} while bank details are unverified"
+                )[:200],
+                reason=(
+                    f"{source} reports {amount} {currency} paid to {vendor.code}: {bank_change}."
+                ),
+                trace_key=f"vendor_bank_change:{vendor.id}",
+                amount=amount,
+                currency=currency,
+                severity="critical",
+                details={"payment": payment.id},
+                ledger_transaction=ledger_transaction,
+            )
         payment.unallocated_amount = amount - allocated
         payment.save(update_fields=["unallocated_amount"])
         audit_record(

@@ -27,28 +27,54 @@ def vendor_upsert(
     compliance_expiry: date | None = None,
     external_ref: str = "",
     iban: str = "",
+    bank_account: str = "",
+    bank_name: str = "",
     actor=None,
+    change_source: str = "manual",
+    system=None,
+    ledger_transaction=None,
+    entered_by_label: str = "",
 ) -> Vendor:
-    """Create or update a vendor by code (vendor master sync, demo, admin)."""
+    """Create or update a vendor by code (vendor master sync, demo, admin).
+
+    The tax id and bank details of an existing vendor are never overwritten here: a different
+    value opens a verification item (apps.vendors) and applies only once a second person
+    confirms it; an empty value leaves the stored one alone."""
+    from apps.vendors.services import vendor_bank_change_submit
+
     code = (code or "").strip()
     if not code or not (name or "").strip():
         raise ApplicationError("A vendor needs a code and a name.", code="vendor_incomplete")
     if status not in VendorStatus.values:
         raise ApplicationError(f"Unknown vendor status {status!r}.", code="bad_vendor_status")
+    protected = {
+        "vat": "".join((vat or "").split()).upper(),
+        "iban": "".join((iban or "").split()).upper(),
+        "bank_account": "".join((bank_account or "").split()).upper(),
+        "bank_name": (bank_name or "").strip(),
+    }
+    defaults = {
+        "name": name.strip(),
+        "status": status,
+        "email": email,
+        "currency": currency_validate(currency),
+        "insurance_expiry": insurance_expiry,
+        "compliance_expiry": compliance_expiry,
+        "external_ref": external_ref,
+    }
     vendor, created = Vendor.objects.update_or_create(
-        code=code,
-        defaults={
-            "name": name.strip(),
-            "status": status,
-            "vat": vat,
-            "email": email,
-            "currency": currency_validate(currency),
-            "insurance_expiry": insurance_expiry,
-            "compliance_expiry": compliance_expiry,
-            "external_ref": external_ref,
-            "iban": iban.replace(" ", "").upper(),
-        },
+        code=code, defaults=defaults, create_defaults={**defaults, **protected}
     )
+    if not created:
+        vendor_bank_change_submit(
+            vendor=vendor,
+            changes=protected,
+            source=change_source,
+            system=system,
+            ledger_transaction=ledger_transaction,
+            entered_by=actor,
+            entered_by_label=entered_by_label,
+        )
     if actor is not None:
         audit_record(
             actor=actor,

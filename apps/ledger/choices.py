@@ -143,3 +143,4 @@ class RefusalReason(models.TextChoices):
     MISSING_FIELDS = "missing_fields", "Missing fields"
     MALFORMED_REQUEST = "malformed_request", "Malformed request"
     METHOD_NOT_ALLOWED = "method_not_allowed", "Method not allowed"
+    BATCH_TOO_LARGE = "batch_too_large", "Too many events in a batch"

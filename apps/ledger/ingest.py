@@ -457,25 +457,38 @@ def inbound_events(request, system_code: str):
         )
 
     webhook_id = request.META.get("HTTP_WEBHOOK_ID", "")
+    parsed, problem = _event_parse(
+        entry,
+        payload=payload,
+        headers={k.lower(): v for k, v in request.headers.items()},
+        body=body,
+        webhook_id=webhook_id,
+    )
+    if problem is not None:
+        return bad(*problem)
+    tx, created = _event_record(entry, parsed, payload=payload, text=text, body=body)
+    return _accepted(tx, created)
+
+
+def _event_parse(
+    entry: SystemEntry, *, payload, headers: dict, body: bytes, webhook_id: str
+) -> tuple[ParsedEvent | None, tuple[str, str, dict | None] | None]:
+    """(the parsed event, None) or (None, (reason, message, details)) for one event body."""
     try:
         parsed = (
-            entry.connector.parse_event(
-                headers={k.lower(): v for k, v in request.headers.items()},
-                payload=payload,
-                body=body,
-            )
+            entry.connector.parse_event(headers=headers, payload=payload, body=body)
             if entry.parses_events
             else None
         )
     except ApplicationError as exc:
         # A connector's InvalidEventError: its own code and message (e.g. invalid_event).
-        return bad(exc.code, exc.message, exc.details)
+        return None, (exc.code, exc.message, exc.details)
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        return bad(RefusalReason.MALFORMED_REQUEST, f"The event cannot be read: {exc}.")
+        return None, (RefusalReason.MALFORMED_REQUEST, f"The event cannot be read: {exc}.", None)
     if parsed is None:
         parsed, missing, problem = _generic_envelope(payload, webhook_id)
         if parsed is None:
-            return bad(
+            return None, (
                 RefusalReason.MISSING_FIELDS,
                 problem or "Missing or invalid field(s): " + ", ".join(missing) + ".",
                 {"missing": missing},
@@ -483,11 +496,15 @@ def inbound_events(request, system_code: str):
     elif not parsed.idempotency_key:
         parsed.idempotency_key = webhook_id
         if not parsed.idempotency_key:
-            return bad(RefusalReason.MISSING_FIELDS, "The event has no id.", {"missing": ["id"]})
+            return None, (RefusalReason.MISSING_FIELDS, "The event has no id.", {"missing": ["id"]})
+    return parsed, None
 
+
+def _event_record(entry: SystemEntry, parsed: ParsedEvent, *, payload, text: str, body: bytes):
+    """Record one parsed event (persist before acknowledge); (transaction, created)."""
     data = parsed.payload if parsed.payload else payload
     correlation_id = payload.get("correlation_id") if isinstance(payload, dict) else None
-    tx, created = transaction_record_inbound(
+    return transaction_record_inbound(
         system=entry.system,
         domain=parsed.domain,
         operation=parsed.operation,
@@ -505,7 +522,6 @@ def inbound_events(request, system_code: str):
         size_bytes=len(body),
         occurred_at=_timestamp(parsed.occurred_at),
     )
-    return _accepted(tx, created)
 
 
 # --- files --------------------------------------------------------------------------------------
@@ -592,3 +608,161 @@ def inbound_files(request, system_code: str):
         file=InboundFile(name=file_name, content=content, content_type=upload.content_type or ""),
     )
     return _accepted(tx, created)
+
+
+# --- batches ------------------------------------------------------------------------------------
+
+
+def _batch_refusal_record(request, *, system_code: str, index: int, problem, event_bytes: bytes):
+    reason, message, _details = problem
+    refused_request_record(
+        system_code=system_code,
+        endpoint="batches",
+        http_status=400,
+        reason=reason,
+        message=f"event {index}: {message}",
+        size_bytes=len(event_bytes),
+        body_sha256=hashlib.sha256(event_bytes).hexdigest(),
+        source_address=request.META.get("REMOTE_ADDR"),
+        headers=_recorded_headers(request),
+        body_excerpt=event_bytes[:2000].decode("utf-8", "replace"),
+        signature_valid=True,
+    )
+
+
+@csrf_exempt
+def inbound_batches(request, system_code: str):
+    """POST /api/v1/inbound/<system_code>/batches: many events in one signed body (offline sync
+    from site devices). Each event is parsed, deduplicated and recorded exactly like a single
+    event, and acknowledged or refused on its own in the answer; a bad event never sinks the
+    batch. Refused events are recorded for admins like refused single events."""
+    endpoint = "batches"
+    entry, refusal = _admit(request, system_code=system_code, endpoint=endpoint)
+    if refusal is not None:
+        return refusal
+    content_type = request.content_type or ""
+    if content_type != "application/json" and not content_type.endswith("+json"):
+        return _refuse(
+            request,
+            system_code=system_code,
+            endpoint=endpoint,
+            status=415,
+            reason=RefusalReason.UNSUPPORTED_MEDIA_TYPE,
+            message=f"Content-Type must be application/json, not '{content_type or 'none'}'.",
+        )
+    limit = getattr(settings, "INGEST_MAX_BATCH_BYTES", 5 * 1024 * 1024)
+    body, refusal = _read_signed_body(
+        request, entry, system_code=system_code, endpoint=endpoint, limit=limit, noun="batch"
+    )
+    if refusal is not None:
+        return refusal
+
+    def bad(reason: str, message: str, details: dict | None = None, status: int = 400):
+        return _refuse(
+            request,
+            system_code=system_code,
+            endpoint=endpoint,
+            status=status,
+            reason=reason,
+            message=message,
+            body=body,
+            signature_valid=True,
+            details=details,
+        )
+
+    try:
+        document = json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError:
+        return bad(RefusalReason.MALFORMED_JSON, "The body is not UTF-8 text.")
+    except ValueError as exc:
+        return bad(RefusalReason.MALFORMED_JSON, f"The body is not valid JSON: {exc}.")
+    events = document.get("events") if isinstance(document, dict) else None
+    if not isinstance(events, list) or not events:
+        return bad(
+            RefusalReason.MISSING_FIELDS,
+            'A batch is {"events": [<event>, ...]} with at least one event.',
+            {"missing": ["events"]},
+        )
+    max_events = getattr(settings, "FIELD_BATCH_MAX_EVENTS", 500)
+    if len(events) > max_events:
+        return bad(
+            RefusalReason.BATCH_TOO_LARGE,
+            f"The batch has {len(events)} events; at most {max_events} are accepted at once.",
+            {"limit_events": max_events, "events": len(events)},
+            status=413,
+        )
+
+    request_headers = {k.lower(): v for k, v in request.headers.items()}
+    results = []
+    counts = {"accepted": 0, "duplicate": 0, "refused": 0}
+    for index, event in enumerate(events):
+        event_text = json.dumps(event, ensure_ascii=False, separators=(",", ":"))
+        event_bytes = event_text.encode("utf-8")
+        event_id = event.get("id") if isinstance(event, dict) else None
+        # A batch's own webhook-id names the batch, not its events: an event's fallback id is its
+        # own `id` (connectors prefer their own ids, e.g. the device's event id).
+        webhook_id = str(event_id) if isinstance(event_id, str | int) and event_id != "" else ""
+        if not isinstance(event, dict):
+            problem = (RefusalReason.MALFORMED_REQUEST, "an event must be a JSON object", None)
+        elif "\\u0000" in event_text:
+            problem = (RefusalReason.MALFORMED_JSON, "the event contains \\u0000", None)
+        else:
+            parsed, problem = _event_parse(
+                entry,
+                payload=event,
+                headers={**request_headers, "webhook-id": webhook_id},
+                body=event_bytes,
+                webhook_id=webhook_id,
+            )
+        if problem is not None:
+            _batch_refusal_record(
+                request,
+                system_code=system_code,
+                index=index,
+                problem=problem,
+                event_bytes=event_bytes,
+            )
+            counts["refused"] += 1
+            results.append(
+                {
+                    "index": index,
+                    "status": "refused",
+                    "reason": str(problem[0]),
+                    "message": problem[1],
+                    "transaction_id": None,
+                }
+            )
+            continue
+        tx, created = _event_record(entry, parsed, payload=event, text=event_text, body=event_bytes)
+        if created:
+            _enqueue(tx.id)
+        status = "accepted" if created else "duplicate"
+        counts[status] += 1
+        results.append(
+            {
+                "index": index,
+                "status": status,
+                "transaction_id": tx.id,
+                "idempotency_key": parsed.idempotency_key,
+            }
+        )
+    batch_id = document.get("batch_id") if isinstance(document, dict) else None
+    logger.info(
+        "ingest batch: system=%s events=%s accepted=%s duplicates=%s refused=%s",
+        system_code,
+        len(events),
+        counts["accepted"],
+        counts["duplicate"],
+        counts["refused"],
+    )
+    return _json(
+        200,
+        {
+            "batch_id": str(batch_id)[:100] if isinstance(batch_id, str | int) else None,
+            "events": len(events),
+            "accepted": counts["accepted"],
+            "duplicates": counts["duplicate"],
+            "refused": counts["refused"],
+            "results": results,
+        },
+    )

@@ -130,6 +130,61 @@ def _responses(limit_setting: str) -> dict:
     }
 
 
+BATCH_SCHEMA = {
+    "type": "object",
+    "required": ["events"],
+    "description": "Offline sync: events as the system sends them one by one (the hub's "
+    "envelope or the connector's own format, e.g. field-app events). An event's idempotency key "
+    "is its connector's own id (e.g. the device's event id), else its `id`.",
+    "properties": {
+        "batch_id": {"type": "string", "description": "the sender's name for the batch"},
+        "events": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 500,
+            "description": "at most FIELD_BATCH_MAX_EVENTS (default 500) events",
+            "items": {"type": "object", "additionalProperties": True},
+        },
+    },
+}
+BATCH_RESULT_SCHEMA = {
+    "type": "object",
+    "required": ["events", "accepted", "duplicates", "refused", "results"],
+    "properties": {
+        "batch_id": {"type": "string", "nullable": True},
+        "events": {"type": "integer"},
+        "accepted": {"type": "integer"},
+        "duplicates": {"type": "integer"},
+        "refused": {"type": "integer"},
+        "results": {
+            "type": "array",
+            "description": "one per event, in the order sent",
+            "items": {
+                "type": "object",
+                "required": ["index", "status", "transaction_id"],
+                "properties": {
+                    "index": {"type": "integer"},
+                    "status": {"type": "string", "enum": ["accepted", "duplicate", "refused"]},
+                    "transaction_id": {
+                        "type": "integer",
+                        "nullable": True,
+                        "description": "the recorded transaction (the original one for a "
+                        "duplicate); null when refused",
+                    },
+                    "idempotency_key": {"type": "string"},
+                    "reason": {
+                        "type": "string",
+                        "description": "refused: invalid_event, missing_fields, "
+                        "malformed_request, malformed_json",
+                    },
+                    "message": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+
+
 def ingest_endpoints_document(result, generator, request, public):
     """drf-spectacular postprocessing hook: add the ingest endpoints and their schemas."""
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
@@ -156,6 +211,44 @@ def ingest_endpoints_document(result, generator, request, public):
                 },
             },
             "responses": _responses("INGEST_MAX_BODY_BYTES (default 1 MiB)"),
+        }
+    }
+    schemas["InboundBatch"] = BATCH_SCHEMA
+    schemas["InboundBatchResult"] = BATCH_RESULT_SCHEMA
+    batch_responses = _responses("INGEST_MAX_BATCH_BYTES (default 5 MiB)")
+    del batch_responses["202"]
+    batch_responses["200"] = {
+        "description": "The batch was read: each event is acknowledged (accepted, duplicate) "
+        "or refused on its own; accepted events are committed before this answer.",
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/InboundBatchResult"}}
+        },
+    }
+    batch_responses["400"] = _error(
+        "The body is not a batch (malformed_json, missing_fields): nothing was recorded."
+    )
+    batch_responses["413"] = _error(
+        "Body larger than INGEST_MAX_BATCH_BYTES (body_too_large) or more events than "
+        "FIELD_BATCH_MAX_EVENTS (batch_too_large): nothing was recorded."
+    )
+    paths["/api/v1/inbound/{system_code}/batches"] = {
+        "post": {
+            "operationId": "inbound_batch_receive",
+            "tags": ["ingest"],
+            "summary": "Receive a signed batch of events (offline sync from site devices)",
+            "description": "One Standard Webhooks signature over the whole body. Each event is "
+            "parsed, deduplicated and recorded exactly as if it had been sent alone to "
+            "/events; a bad event is refused (and recorded for admins) without sinking the "
+            "others. Late events keep their device time: the pipeline orders by it.",
+            "security": [],
+            "parameters": [SYSTEM_CODE, *SIGNATURE_HEADERS],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/InboundBatch"}}
+                },
+            },
+            "responses": batch_responses,
         }
     }
     paths["/api/v1/inbound/{system_code}/files"] = {

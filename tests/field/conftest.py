@@ -26,10 +26,29 @@ def site_event(event_type: str, event_id: str, device_time: str, **data) -> dict
 
 
 @pytest.fixture
-def field_system(db):
-    from apps.connectors.models import System
+def field_system(system_factory):
+    """The site-app system (connector `field`), signing with tests.plugins.ledger.INBOUND_SECRET."""
+    return system_factory("field", kind="field", connector="field")
 
-    return System.objects.create(code="field", name="Field app", kind="field", connector="field")
+
+@pytest.fixture
+def post_batch(client):
+    """post_batch(events, secret=...) → the signed POST /api/v1/inbound/field/batches."""
+    import json
+
+    from tests.plugins.ledger import INBOUND_SECRET, webhook_headers
+
+    def post(events, *, system_code="field", secret=INBOUND_SECRET, batch_id="b-1", raw=None):
+        body = raw if raw is not None else json.dumps({"batch_id": batch_id, "events": events})
+        body = body.encode("utf-8") if isinstance(body, str) else body
+        return client.post(
+            f"/api/v1/inbound/{system_code}/batches",
+            data=body,
+            content_type="application/json",
+            headers=webhook_headers(secret, body),
+        )
+
+    return post
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ PUBLIC = {
     "metrics": "own bearer token or allowed address (apps/monitoring/metrics.py)",
     "ledger-api:inbound-events": "ingest: authenticated by HMAC signature per system",
     "ledger-api:inbound-files": "ingest: authenticated by HMAC signature per system",
+    "ledger-api:inbound-batches": "ingest: authenticated by HMAC signature per system",
 }
 AUTHENTICATED_ONLY = {
     "core:home": "redirects each role to its home page",

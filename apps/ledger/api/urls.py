@@ -13,6 +13,11 @@ urlpatterns = [
     re_path(
         r"^inbound/(?P<system_code>[-\w]+)/files/?$", ingest.inbound_files, name="inbound-files"
     ),
+    re_path(
+        r"^inbound/(?P<system_code>[-\w]+)/batches/?$",
+        ingest.inbound_batches,
+        name="inbound-batches",
+    ),
     path("transactions/", views.TransactionListApi.as_view(), name="transaction-list"),
     path(
         "transactions/<int:transaction_id>/",

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "apps.billing",
     "apps.feeds",
     "apps.entities",
+    "apps.compliance",
     "apps.vendors",
     "apps.field",
 ]

@@ -178,7 +178,7 @@ def commitment_submit(*, commitment: Commitment, actor) -> Commitment:
             code="commitment_not_draft",
             status_code=409,
         )
-    vendor_eligibility_check(vendor=commitment.vendor)
+    vendor_eligibility_check(vendor=commitment.vendor, project=commitment.project)
     check = commitment_budget_check(commitment=commitment, lock=True)
     if check.blocked:
         raise ApplicationError(
@@ -285,7 +285,7 @@ def commitment_create_from_requisition(
     vendor = vendor or requisition.vendor
     if vendor is None:
         raise ApplicationError(f"Choose a vendor for {requisition.number}.", code="vendor_required")
-    vendor_eligibility_check(vendor=vendor)
+    vendor_eligibility_check(vendor=vendor, project=requisition.project)
     approver = _final_approver(requisition) or actor
     commitment = Commitment.objects.create(
         number=next_number(PREFIX[requisition.kind]),
@@ -378,7 +378,7 @@ def commitment_issue(*, commitment: Commitment, actor) -> Commitment:
             code="commitment_not_approved",
             status_code=409,
         )
-    vendor_eligibility_check(vendor=commitment.vendor)
+    vendor_eligibility_check(vendor=commitment.vendor, project=commitment.project)
     commitment.status = CommitmentStatus.ISSUED
     commitment.issued_at = timezone.now()
     commitment.save(update_fields=["status", "issued_at", "updated_at"])

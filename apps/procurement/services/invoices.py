@@ -851,6 +851,16 @@ def invoice_payment_holds_open(*, invoice: Invoice, actor=None) -> list[dict]:
             currency=invoice.currency,
             details={"invoice": invoice.id, "hold": hold["category"]},
         )
+        if hold["category"] == "compliance_hold":
+            from apps.compliance.services import compliance_hold_record
+
+            compliance_hold_record(
+                vendor=invoice.vendor,
+                project=invoice.project,
+                kind="payment",
+                problems=hold["problems"],
+                invoice=invoice,
+            )
     if holds:
         audit_record(
             actor=actor,

@@ -45,6 +45,11 @@ def payment_hold_reasons(*, invoice: Invoice) -> list[dict]:
                 "trace_key": f"vendor_bank_change:{invoice.vendor_id}",
             }
         )
+    from apps.compliance.selectors import compliance_payment_hold_reason
+
+    compliance = compliance_payment_hold_reason(invoice=invoice)
+    if compliance:
+        holds.append(compliance)
     return holds
 
 

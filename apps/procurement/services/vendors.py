@@ -114,10 +114,14 @@ def vendor_approve(*, vendor: Vendor, actor, insurance_expiry: date | None = Non
     return vendor
 
 
-def vendor_eligibility_check(*, vendor: Vendor, on: date | None = None) -> None:
-    """Raise `vendor_ineligible` with every reason when a vendor may not get a commitment."""
+def vendor_eligibility_check(*, vendor: Vendor, on: date | None = None, project=None) -> None:
+    """Raise `vendor_ineligible` with every reason when a vendor may not get a commitment
+    (on a project: also the compliance documents its entity's policies require)."""
+    from apps.compliance.selectors import compliance_problems
+
     on = on or timezone.localdate()
     problems = vendor.eligibility_problems(on)
+    problems += compliance_problems(vendor=vendor, project=project, purpose="commitment", on=on)
     if problems:
         raise ApplicationError(
             f"Vendor {vendor.code} {vendor.name} is not eligible: "

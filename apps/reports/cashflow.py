@@ -188,7 +188,11 @@ def _series(commitments, payments, currency, filters: ReportFilters) -> list[dic
     last_shown = month_of(filters.date_to) if filters.date_to else None
     while month <= last:
         # Months before the period still add up into the cumulative figures (opening balance).
-        values = {"planned": planned[month], "forecast": forecast[month], "actual": actual[month]}
+        values = {
+            "planned": quantize_money(planned[month], currency),
+            "forecast": quantize_money(forecast[month], currency),
+            "actual": quantize_money(actual[month], currency),
+        }
         for name, value in values.items():
             cumulative[name] += value
         shown = (first_shown is None or month >= first_shown) and (
@@ -200,10 +204,12 @@ def _series(commitments, payments, currency, filters: ReportFilters) -> list[dic
                     "month": month_label(month),
                     "currency": currency,
                     **values,
-                    "planned_cum": cumulative["planned"],
-                    "forecast_cum": cumulative["forecast"],
-                    "actual_cum": cumulative["actual"],
-                    "shift_cum": cumulative["forecast"] - cumulative["planned"],
+                    "planned_cum": quantize_money(cumulative["planned"], currency),
+                    "forecast_cum": quantize_money(cumulative["forecast"], currency),
+                    "actual_cum": quantize_money(cumulative["actual"], currency),
+                    "shift_cum": quantize_money(
+                        cumulative["forecast"] - cumulative["planned"], currency
+                    ),
                 }
             )
         month = _next_month(month)

@@ -28,7 +28,7 @@ def test_planned_forecast_and_actual_from_a_known_fixture(pat, cash):
     assert rows["2026-02"]["actual"] == D("4000.00")
     # March: PO-B by its milestone's date in the latest update (not the baseline's).
     assert rows["2026-03"]["planned"] == D("20000.00")
-    assert rows["2026-03"]["forecast"] == D("0")
+    assert rows["2026-03"]["forecast"] == D("0.00")
     assert rows["2026-03"]["actual"] == D("1500.00")  # the void payment does not count
     assert (
         rows["2026-03"]["planned_cum"],

@@ -51,5 +51,13 @@ fuzz: install-test
 bench: install-test
 	$(PY) -m benchmarks $(BENCH_ARGS)
 
+## chaos: crash matrix on PostgreSQL + Redis DB 7 (real gunicorn, qcluster workers, Odoo simulator;
+## every scenario CHAOS_RUNS times, default 20). CHAOS_DATABASE_URL picks the database.
+CHAOS_RUNS ?= 20
+CHAOS_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/ihub_chaos
+chaos: install-test
+	DATABASE_URL=$(CHAOS_DATABASE_URL) CHAOS_RUNS=$(CHAOS_RUNS) $(VENV)/bin/pytest tests/chaos \
+		-m "postgres" -p no:cacheprovider -s -q $(PYTEST_ARGS)
+
 clean:
 	rm -rf $(VENV) integrationhub.sqlite3* staticfiles .pytest_cache

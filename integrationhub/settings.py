@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "apps.banking",
     "apps.billing",
     "apps.feeds",
+    "apps.workflows",
     "apps.entities",
     "apps.compliance",
     "apps.vendors",

@@ -33,6 +33,7 @@ urlpatterns = [
     path("schedule/", include("apps.schedule.urls")),
     path("documents/", include("apps.documents.urls")),
     path("banking/", include("apps.banking.urls")),
+    path("workflows/", include("apps.workflows.urls")),
     path("systems/", include("apps.connectors.urls")),
     path("audit/", include("apps.audit.urls")),
     path("api/v1/", include(api_v1)),

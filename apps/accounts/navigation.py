@@ -32,6 +32,7 @@ NAV_ITEMS = [
     NavItem("Reports", "reports:index", (PMO, FINANCE)),
     NavItem("Schedule", "schedule:index", (PMO, INTEGRATION_ADMIN)),
     NavItem("Documents", "documents:index", (PMO, INTEGRATION_ADMIN)),
+    NavItem("Workflows", "workflows:index", (PMO, FINANCE, INTEGRATION_ADMIN, REQUESTER, APPROVER)),
     NavItem("Ledger", "ledger:list", (FINANCE, INTEGRATION_ADMIN, PMO)),
     NavItem("Monitoring", "monitoring:index", (INTEGRATION_ADMIN,)),
     NavItem("Jobs", "jobs:list", (INTEGRATION_ADMIN,)),

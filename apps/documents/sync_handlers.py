@@ -103,6 +103,12 @@ class DocumentHandler(DomainHandler):
         )
         if result.document is not None:
             document_review_hold_resolve(document=result.document, transaction=tx)
+        if result.events:
+            # Document-driven procurement: a submittal response releases or holds the
+            # procurement lines it gates, in this transaction (the PO descends from it).
+            from apps.workflows.services import document_events_release
+
+            document_events_release(events=result.events, transaction=tx, project=ctx.project)
         for warning in result.warnings:
             if warning["code"] != "unknown_status":
                 continue

@@ -75,6 +75,13 @@ def route(*, domain: str, operation: str, subject, project=None, parent=None) ->
     from apps.ledger.services import transaction_create_outbound
     from apps.procurement import odoo_payloads
 
+    if parent is None:
+        # A document a workflow carried (a requisition released by a submittal approval, a
+        # change order raised by a platform change event) joins that flow's lineage and
+        # correlation id (DESIGN §6).
+        from apps.workflows.services import workflow_outbound_parent
+
+        parent = workflow_outbound_parent(domain=domain, operation=operation, subject=subject)
     created = []
     for system in targets:
         for payload, subject_domain, subject_id, key in odoo_payloads.build(

@@ -61,7 +61,12 @@ OBJECT_KWARGS = {
     ("approvals-api", "request_id"): ("approvals.ApprovalRequest", "project__code"),
     ("exceptions", "request_id"): ("exceptions.OverrideRequest", "item__project__code"),
 }
-LITERAL_KWARGS = {"decision": "approve", "action": "submit", "secret_id": "no-such-secret"}
+LITERAL_KWARGS = {
+    "decision": "approve",
+    "action": "submit",
+    "secret_id": "no-such-secret",
+    "workflow_key": "procure_to_pay",
+}
 MISSING_ID = 999_999_999
 
 ROUTES = all_routes()

@@ -17,6 +17,7 @@ from apps.procurement.services.commitments import (
     commitment_issue,
     commitment_link_external,
     commitment_submit,
+    commitments_schedule_slip_apply,
 )
 from apps.procurement.services.facts import (
     budget_line_facts,
@@ -76,6 +77,7 @@ __all__ = [
     "commitment_issue",
     "commitment_link_external",
     "commitment_submit",
+    "commitments_schedule_slip_apply",
     "invoice_export_posting",
     "invoice_mark_posted",
     "invoice_match",

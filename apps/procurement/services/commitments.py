@@ -17,6 +17,7 @@ from apps.audit.services import audit_record
 from apps.core.errors import ApplicationError
 from apps.procurement import outbound
 from apps.procurement.choices import (
+    COMMITTED_STATUSES,
     BillingBasis,
     CommitmentKind,
     CommitmentStatus,
@@ -537,3 +538,34 @@ def commitment_link_external(
     else:
         exception_item_close(trace_key=f"commitment:{commitment.id}:odoo", reason="Odoo agrees")
     return differences
+
+
+def commitments_schedule_slip_apply(
+    *,
+    project: Project,
+    milestone_code: str,
+    baseline_date: date | None,
+    current_date: date | None,
+    reason: str,
+) -> list[Commitment]:
+    """Flag the open commitments tied to a schedule activity for review and shift their expected
+    delivery by the activity's slip against its baseline (the planned date is kept).
+
+    The shift is computed from the planned date, not added to the expected one, so applying the
+    same slip twice (a replayed event) lands on the same date."""
+    shift = (current_date - baseline_date) if baseline_date and current_date else None
+    flagged = []
+    queryset = Commitment.objects.select_for_update().filter(
+        project=project,
+        milestone_code=milestone_code,
+        status__in=[s for s in COMMITTED_STATUSES if s != CommitmentStatus.CLOSED],
+    )
+    for commitment in queryset.order_by("id"):
+        fields = ["review_flag", "updated_at"]
+        commitment.review_flag = reason[:255]
+        if shift is not None and commitment.planned_delivery_date:
+            commitment.expected_delivery_date = commitment.planned_delivery_date + shift
+            fields.append("expected_delivery_date")
+        commitment.save(update_fields=fields)
+        flagged.append(commitment)
+    return flagged

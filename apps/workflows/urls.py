@@ -1,0 +1,9 @@
+from django.urls import path
+
+from apps.workflows import views
+
+app_name = "workflows"
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("<slug:workflow_key>/", views.detail, name="detail"),
+]

@@ -7,6 +7,14 @@ PALETTE = ["#1f5fae", "#c98a00", "#1e7d4f", "#a4262c", "#6b4fbb", "#00838f", "#8
 MARGIN = {"l": 70, "r": 20, "t": 20, "b": 50}
 
 
+def _count_axis(values, **extra) -> dict:
+    """An axis of whole counts: a tick per unit while the counts are small, never 0.5."""
+    axis = {"tickformat": ",d", "rangemode": "tozero", **extra}
+    if max(values, default=0) <= 10:
+        axis["dtick"] = 1
+    return axis
+
+
 def cashflow_figure(*, rows: list[dict], currency: str, month_urls: list[str]) -> dict:
     """The S-curve: cumulative planned, forecast and actual; the slip shift as bars."""
     months = [row["month"] for row in rows]
@@ -69,7 +77,10 @@ def schedule_health_figure(*, sections: list[dict], labels: dict, colours: dict)
             "barmode": "stack",
             "height": 300,
             "margin": MARGIN,
-            "yaxis": {"title": {"text": "Milestones"}, "dtick": 1},
+            "yaxis": _count_axis(
+                [sum(section["counts"].values()) for section in sections],
+                title={"text": "Milestones"},
+            ),
             "legend": {"orientation": "h", "y": -0.2},
         },
     }
@@ -129,11 +140,19 @@ def document_status_figure(*, rows: list[dict], age_labels: list[str], list_url)
         ],
         "layout": {
             "barmode": "stack",
-            "height": max(260, 40 + 32 * len(rows)),
-            "margin": {"l": 260, "r": 20, "t": 20, "b": 40},
-            "xaxis": {"title": {"text": "Documents"}},
+            "height": max(360, 140 + 36 * len(rows)),
+            "margin": {"l": 260, "r": 20, "t": 40, "b": 40},
+            "xaxis": _count_axis([row["total"] for row in rows]),
             "yaxis": {"autorange": "reversed"},
-            "legend": {"orientation": "h", "y": -0.2, "title": {"text": "Age of status"}},
+            # Legend above the bars: below, it collides with the axis labels.
+            "legend": {
+                "orientation": "h",
+                "x": 0,
+                "y": 1.02,
+                "yanchor": "bottom",
+                "title": {"text": "Age of status"},
+                "traceorder": "normal",
+            },
         },
     }
 
@@ -169,7 +188,9 @@ def pipeline_figure(*, rows: list[dict], currency: str, stage_urls: dict) -> dic
             "height": 340,
             "margin": {"l": 220, "r": 20, "t": 20, "b": 40},
             "yaxis": {"autorange": "reversed"},
-            "xaxis": {"title": {"text": f"Records ({currency} documents)"}},
+            "xaxis": _count_axis(
+                [row["count"] for row in mine], title={"text": f"Records ({currency})"}
+            ),
             "legend": {"orientation": "h", "y": -0.15},
         },
     }

@@ -117,6 +117,7 @@ class Hub:
     web_port: int = 0
     web: Proc | None = None
     workers: list[Proc] = field(default_factory=list)
+    worker_env: dict = field(default_factory=dict)
     ticker: Proc | None = None
 
     # -- processes --------------------------------------------------------------------------
@@ -184,13 +185,17 @@ class Hub:
 
     def start_worker(self) -> Proc:
         index = len(self.workers)
-        proc = self._spawn(f"worker{index}", [sys.executable, "manage.py", "qcluster"])
+        proc = self._spawn(
+            f"worker{index}", [sys.executable, "manage.py", "qcluster"], **self.worker_env
+        )
         self.workers.append(proc)
         return proc
 
     def restart_worker(self, index: int) -> None:
         self.workers[index].kill()
-        proc = self._spawn(f"worker{index}", [sys.executable, "manage.py", "qcluster"])
+        proc = self._spawn(
+            f"worker{index}", [sys.executable, "manage.py", "qcluster"], **self.worker_env
+        )
         self.workers[index] = proc
 
     def start_ticker(self) -> None:

@@ -24,6 +24,12 @@ urlpatterns = [
     path("<int:item_id>/retry/", views.retry, name="retry"),
     path("<int:item_id>/edit-payload/", views.edit_payload, name="edit_payload"),
     path("<int:item_id>/override/", views.override, name="override"),
+    path("<int:item_id>/manual-match/", views.manual_match, name="manual_match"),
+    path(
+        "<int:item_id>/manual-match/preview/",
+        views.manual_match_preview,
+        name="manual_match_preview",
+    ),
     path(
         "<int:item_id>/override/<int:request_id>/",
         views.override_decide,

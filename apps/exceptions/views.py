@@ -17,6 +17,13 @@ from apps.core.errors import ApplicationError
 from apps.core.pagination import keyset_paginate
 from apps.exceptions import forms, selectors, services
 from apps.exceptions.choices import ExceptionCategory
+from apps.exceptions.manual_match import (
+    exception_manual_match,
+    exception_manual_match_preview,
+    item_invoice,
+    manual_match_allowed,
+    manual_match_candidates,
+)
 from apps.exceptions.models import ExceptionItem
 from apps.ledger.choices import TERMINAL_STATUSES
 
@@ -80,6 +87,8 @@ def _queue_page(
 
         queryset = queryset.annotate(link_count=Count("links"))
     page = keyset_paginate(queryset, after=request.GET.get("after"), page_size=PAGE_SIZE)
+    if columns == "invoices":
+        _attach_invoices(page.rows)
     context = {
         "form": form,
         "page": page,
@@ -106,6 +115,31 @@ def _queue_page(
             saved_filters=selectors.saved_filter_list(user=request.user),
         )
     return render(request, template, context)
+
+
+def _attach_invoices(items) -> None:
+    """The unmatched-invoices queue shows each item's bill (number, vendor, PO, variance) and
+    links to its manual match: the bills of a page are read in one query."""
+    from apps.procurement.models import Invoice
+    from apps.procurement.services.manual_match import MATCHABLE_STATUSES
+
+    ids = {}
+    for item in items:
+        try:
+            ids[item.pk] = int((item.details or {}).get("invoice"))
+        except (TypeError, ValueError):
+            continue
+    invoices = Invoice.objects.select_related("vendor", "commitment").in_bulk(set(ids.values()))
+    for item in items:
+        invoice = invoices.get(ids.get(item.pk))
+        item.invoice = invoice
+        item.can_match = bool(
+            invoice is not None
+            and item.is_active
+            and invoice.kind == "invoice"
+            and invoice.status in MATCHABLE_STATUSES
+            and invoice.match_status != "variance_approved"
+        )
 
 
 def _view_counts(user) -> list:
@@ -365,12 +399,14 @@ def _allowed_actions(request, item) -> dict:
         "retry": active and can_work,
         "edit_payload": active and has_role(user, INTEGRATION_ADMIN, FINANCE),
         "override": active and can_work and item.category in OVERRIDE_CATEGORIES,
+        "manual_match": active and can_work and manual_match_allowed(item=item),
     }
 
 
 def _detail_context(request, item, **extra):
     transactions = _linked_transactions(item)
     assignees = selectors.assignable_users()
+    allowed = _allowed_actions(request, item)
     return {
         "item": item,
         "links": selectors.exception_links(item=item),
@@ -386,7 +422,12 @@ def _detail_context(request, item, **extra):
         "business": _business_record(item),
         "comments": selectors.exception_comments(item=item),
         "override_requests": selectors.override_request_list(item=item),
-        "allowed": _allowed_actions(request, item),
+        "allowed": allowed,
+        "match": (
+            manual_match_candidates(item=item, user=request.user)
+            if allowed["manual_match"]
+            else None
+        ),
         "overdue": item.is_overdue(),
         "assign_form": forms.AssignForm(
             initial={"assignee": item.assignee_id}, assignees=assignees
@@ -595,3 +636,68 @@ def override_decide(request, item_id: int, request_id: int):
         ).status
 
     return _act(request, item_id, forms.OverrideDecisionForm, run, "Override {outcome}.")
+
+
+# --- manual invoice match ------------------------------------------------------------------------
+
+
+def _match_allocations(request, item) -> list[dict]:
+    """The page's picks → allocations: `line_<bill line id>` = PO line id per bill line, and
+    the receipts ticked (`receipts`, for every line: each line counts the receipt lines of its
+    own PO line)."""
+    invoice = item_invoice(item=item)
+    receipts = [value for value in request.POST.getlist("receipts") if value.strip()]
+    allocations = []
+    for line in invoice.lines.order_by("line_no") if invoice is not None else []:
+        chosen = request.POST.get(f"line_{line.pk}", "").strip()
+        if chosen:
+            allocations.append(
+                {"invoice_line": line.pk, "commitment_line": chosen, "receipts": receipts}
+            )
+    return allocations
+
+
+@role_required(*QUEUE_ROLES)
+@require_POST
+def manual_match_preview(request, item_id: int):
+    """htmx: the variance the picks would give, before confirming (nothing is written)."""
+    item = _item_or_404(request, item_id)
+    context = {"item": item}
+    try:
+        context["preview"] = exception_manual_match_preview(
+            item=item, allocations=_match_allocations(request, item)
+        )
+    except ApplicationError as exc:
+        context["error"] = exc.message
+    return render(request, "exceptions/_manual_match_preview.html", context)
+
+
+@role_required(*QUEUE_ROLES)
+@require_POST
+def manual_match(request, item_id: int):
+    item = _item_or_404(request, item_id)
+    try:
+        result = exception_manual_match(
+            item=item,
+            actor=request.user,
+            allocations=_match_allocations(request, item),
+            note=request.POST.get("note", ""),
+        )
+    except ApplicationError as exc:
+        messages.error(request, f"Not matched — {exc.message}")
+        return redirect("exceptions:detail", item_id=item.pk)
+    if result.released:
+        messages.success(
+            request,
+            f"Matched to {result.preview['commitment_number']} "
+            f"({result.match.get_outcome_display().lower()}); the bill waits for the accounting "
+            f"approver (posting request #{result.posting_request.pk}).",
+        )
+    else:
+        messages.warning(
+            request,
+            f"Matched to {result.preview['commitment_number']} with a variance of "
+            f"{result.preview['variance_amount']} {result.preview['currency']}: variance "
+            f"approval #{result.variance_request.pk} waits for a second person.",
+        )
+    return redirect("exceptions:detail", item_id=item.pk)

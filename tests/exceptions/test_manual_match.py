@@ -9,6 +9,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 
 from apps.approvals.choices import Decision, DocumentType
 from apps.approvals.models import AuthorityRule
@@ -203,3 +204,94 @@ def test_manual_match_refusals(po, procure, fiona, tweak, code):
     invoice.refresh_from_db()
     item.refresh_from_db()
     assert invoice.commitment_id is None and item.is_active
+
+
+def _form(invoice, po, receipts=None, note="Delivery notes 1 and 2"):
+    data = {"note": note, "receipts": receipts or [str(r.pk) for r in po.receipts.all()]}
+    po_lines = {line.line_no: line.pk for line in po.lines.all()}
+    for line in invoice.lines.all():
+        data[f"line_{line.pk}"] = str(po_lines[line.line_no])
+    return data
+
+
+def test_page_offers_the_match_previews_the_variance_and_confirms(po, fiona, client_for):
+    invoice, item = _unmatched_bill(po, concrete=("80", "121"))
+    client = client_for(fiona)
+    page = client.get(reverse("exceptions:detail", args=[item.pk])).content.decode()
+    assert 'id="manual-match"' in page and f"{po.number} / 1" in page
+    for receipt in po.receipts.all():
+        assert receipt.number in page
+    preview = client.post(
+        reverse("exceptions:manual_match_preview", args=[item.pk]),
+        _form(invoice, po),
+        HTTP_HX_REQUEST="true",
+    ).content.decode()
+    assert "240.00" in preview and "beyond tolerance" in preview
+    invoice.refresh_from_db()
+    assert invoice.commitment_id is None  # the preview changed nothing
+    response = client.post(reverse("exceptions:manual_match", args=[item.pk]), _form(invoice, po))
+    assert response.status_code == 302
+    invoice.refresh_from_db()
+    item.refresh_from_db()
+    assert invoice.commitment == po and item.status == "waiting"
+    follow = client.get(response.url).content.decode()
+    assert "waits for a second person" in follow
+
+
+def test_page_refusal_keeps_the_item_open_with_the_reason(po, fiona, client_for):
+    invoice, item = _unmatched_bill(po)
+    client = client_for(fiona)
+    response = client.post(
+        reverse("exceptions:manual_match", args=[item.pk]), _form(invoice, po, note=""), follow=True
+    )
+    assert "Not matched" in response.content.decode()
+    item.refresh_from_db()
+    assert item.is_active
+
+
+def test_unmatched_invoice_queue_links_to_the_manual_match(po, fiona, client_for):
+    invoice, item = _unmatched_bill(po)
+    page = client_for(fiona).get(reverse("exceptions:unmatched_invoices")).content.decode()
+    assert invoice.number in page and po.vendor.code in page
+    assert f"{reverse('exceptions:detail', args=[item.pk])}#manual-match" in page
+
+
+def test_api_preview_and_match_with_the_queue_permissions(po, fiona, pat, bridge, api_client_for):
+    invoice, item = _unmatched_bill(po)
+    body = {"allocations": _allocations(invoice, po), "note": "matched from the API"}
+    url = reverse("exceptions-api:manual_match", args=[item.pk])
+    preview_url = reverse("exceptions-api:manual_match_preview", args=[item.pk])
+    # Roles outside the queue are refused.
+    assert api_client_for(pat).post(url, body, format="json").status_code == 403
+    client = api_client_for(fiona)
+    preview = client.post(preview_url, body, format="json")
+    assert preview.status_code == 200, preview.content
+    assert preview.json()["outcome"] == "matched" and preview.json()["lines"][0]["status"]
+    response = client.post(url, body, format="json")
+    assert response.status_code == 200, response.content
+    data = response.json()
+    assert data["outcome"] == "matched" and data["posting_request"]
+    assert data["item"]["status"] == "resolved"
+    assert data["item"]["resolution_action"] == "manual_match"
+    # Done once: a second match is refused with the error shape.
+    again = client.post(url, body, format="json")
+    assert again.status_code == 409
+
+
+def test_api_hides_items_of_other_projects(po, fiona, bridge, api_client_for):
+    from apps.exceptions.services import exception_open
+
+    other = exception_open(
+        category="unmatched_invoice",
+        title="Bridge bill",
+        reason="no PO",
+        trace_key="invoice:bridge:test",
+        project=bridge,
+        details={"invoice": 1},
+    )
+    response = api_client_for(fiona).post(
+        reverse("exceptions-api:manual_match_preview", args=[other.pk]),
+        {"allocations": [], "note": ""},
+        format="json",
+    )
+    assert response.status_code == 404

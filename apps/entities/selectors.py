@@ -162,3 +162,80 @@ def entity_approval_thresholds(
             entity_id=entity_id, document_type=document_type, currency=currency
         )
     )
+
+
+def group_report(*, user, on: date, currency: str | None = None) -> dict:
+    """Budget, commitments and actual per entity and currency, each in its own currency and
+    converted to the group currency with the rate in force on `on` (both always shown).
+    Amounts whose rate is missing are reported, not converted, and named in `missing_rates`."""
+    from django.db.models import Sum
+
+    from apps.accounts.selectors import scope_to_user_projects
+    from apps.procurement.choices import CommitmentStatus
+    from apps.procurement.models import Commitment
+    from apps.projects.models import BudgetLine
+
+    target = (currency or group_currency()).upper()
+    budget_rows = (
+        scope_to_user_projects(BudgetLine.objects.all(), user=user, include_unscoped=False)
+        .values("project__entity_id", "currency")
+        .annotate(
+            budget=Sum("original_amount"),
+            changes=Sum("approved_changes"),
+            actual=Sum("actual"),
+        )
+    )
+    committed_rows = (
+        scope_to_user_projects(Commitment.objects.all(), user=user, include_unscoped=False)
+        .filter(
+            status__in=[
+                CommitmentStatus.APPROVED,
+                CommitmentStatus.ISSUED,
+                CommitmentStatus.COMPLETED,
+                CommitmentStatus.CLOSED,
+            ]
+        )
+        .values("project__entity_id", "currency")
+        .annotate(committed=Sum("total_amount"))
+    )
+    cells: dict[tuple, dict] = {}
+    for row in budget_rows:
+        key = (row["project__entity_id"], row["currency"])
+        cell = cells.setdefault(key, {})
+        cell["budget"] = (row["budget"] or Decimal(0)) + (row["changes"] or Decimal(0))
+        cell["actual"] = row["actual"] or Decimal(0)
+    for row in committed_rows:
+        key = (row["project__entity_id"], row["currency"])
+        cells.setdefault(key, {})["committed"] = row["committed"] or Decimal(0)
+    entities = {e.pk: e for e in Entity.objects.filter(pk__in={k[0] for k in cells if k[0]})}
+    measures = ("budget", "committed", "actual")
+    rows, missing = [], set()
+    totals = {m: Decimal(0) for m in measures}
+    for (entity_id, row_currency), cell in sorted(
+        cells.items(), key=lambda item: (getattr(entities.get(item[0][0]), "code", "~"), item[0][1])
+    ):
+        row = {"entity": entities.get(entity_id), "currency": row_currency, "rate": None}
+        for measure in measures:
+            amount = cell.get(measure, Decimal(0))
+            row[measure] = amount
+            try:
+                converted = fx_convert(
+                    amount=amount, from_currency=row_currency, to_currency=target, on=on
+                )
+            except FxRateMissing:
+                missing.add(row_currency)
+                row[f"{measure}_group"] = None
+                continue
+            row[f"{measure}_group"] = converted["amount"]
+            row["rate"] = converted["rate"]
+            row["rate_date"] = converted["rate_date"]
+            totals[measure] += converted["amount"]
+        rows.append(row)
+    return {
+        "currency": target,
+        "on": on,
+        "rows": rows,
+        "totals": totals,
+        "missing_rates": sorted(missing),
+        "complete": not missing,
+    }

@@ -13,9 +13,15 @@ DEMO_POLICIES = [
     ("cost_code", "estimating", "odoo", "event", None),
     ("budget_line", "estimating", "odoo", "event", None),
     ("project", "odoo", "p6", "event", None),
-    ("milestone", "p6", "odoo", "event", None),
-    ("receipt", "field", "odoo", "event", None),
-    ("vendor", "odoo", "procore", "interval", 60),
+]
+# Routes earlier demos had that the targets cannot take: Odoo has no milestone domain, a field
+# receipt reaches Odoo as the procurement's own receipt.create (not the raw event), Procore
+# does not take vendors. Each turned most of the emitter's traffic of its kind into failed rows;
+# a re-seed disables them where they exist (a person can enable them again).
+RETIRED_DEMO_POLICIES = [
+    ("milestone", "p6", "odoo"),
+    ("receipt", "field", "odoo"),
+    ("vendor", "odoo", "procore"),
 ]
 
 # (kind, system, external value, canonical value, label)
@@ -53,6 +59,29 @@ def seed(stdout) -> None:
             note="demo",
         )
         created += 1
+    for domain, source, target in RETIRED_DEMO_POLICIES:
+        for policy in SyncPolicy.objects.filter(
+            domain=domain,
+            source_system__code=source,
+            target_system__code=target,
+            note="demo",
+            enabled=True,
+        ).select_related("source_system", "target_system", "project"):
+            sync_policy_save(
+                actor=None,
+                policy=policy,
+                domain=policy.domain,
+                source_system=policy.source_system,
+                target_system=policy.target_system,
+                mode=policy.mode,
+                direction=policy.direction,
+                interval_minutes=policy.interval_minutes,
+                cron=policy.cron,
+                batch_size=policy.batch_size,
+                enabled=False,
+                project=policy.project,
+                note="demo (retired: the target cannot take this domain)",
+            )
     projects = set(Project.objects.values_list("code", flat=True))
     for kind, system_code, external, canonical, label in DEMO_MAPPINGS:
         system = systems.get(system_code)

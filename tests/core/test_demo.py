@@ -66,3 +66,36 @@ def test_seed_demo_fills_every_area_once_with_months_of_history():
     call_command("seed_demo", stdout=again)
     assert _counts() == first
     assert "seeded nothing new" in again.getvalue()
+
+
+def test_reseeding_disables_the_demo_routes_the_targets_cannot_take():
+    from apps.connectors.demo import seed as seed_systems
+    from apps.connectors.models import System
+    from apps.sync.demo import seed as seed_sync
+    from apps.sync.models import SyncPolicy
+    from apps.sync.services import sync_policy_save
+
+    seed_systems(StringIO())
+    systems = {s.code: s for s in System.objects.all()}
+    # What an older demo database has: Odoo cannot take milestones.
+    old = sync_policy_save(
+        actor=None,
+        domain="milestone",
+        source_system=systems["p6"],
+        target_system=systems["odoo"],
+        note="demo",
+    )
+    kept = sync_policy_save(
+        actor=None,
+        domain="milestone",
+        source_system=systems["p6"],
+        target_system=systems["procore"],
+        note="someone's own route",
+    )
+    seed_sync(StringIO())
+    seed_sync(StringIO())
+    old.refresh_from_db()
+    kept.refresh_from_db()
+    assert old.enabled is False and old.version == 2
+    assert kept.enabled is True
+    assert SyncPolicy.objects.filter(domain="cost_code", target_system__code="odoo").exists()

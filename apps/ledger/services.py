@@ -12,6 +12,7 @@ import secrets
 import time
 import uuid
 from collections.abc import Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -467,7 +468,11 @@ def transaction_transition(
         next_attempt_at=next_attempt_at,
     )
     user, label = _actor_label(actor)
-    with db_transaction.atomic():
+    # Inside the caller's transaction (the pipeline processes each transaction in its own
+    # savepoint) both writes already commit or roll back together: a nested savepoint would
+    # only add two round trips per transition. The conflict is raised before any write.
+    in_callers_transaction = db_transaction.get_connection().in_atomic_block
+    with nullcontext() if in_callers_transaction else db_transaction.atomic():
         moved = Transaction.objects.filter(id=transaction.id, status=from_status).update(**updates)
         if not moved:
             current = (

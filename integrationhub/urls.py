@@ -16,6 +16,8 @@ api_v1 = [
     path("", include("apps.banking.api.urls")),
     path("", include("apps.monitoring.api.urls")),
     path("", include("apps.reports.api.urls")),
+    path("", include("apps.billing.api.urls")),
+    path("", include("apps.feeds.api.urls")),
 ]
 
 urlpatterns = [
@@ -33,6 +35,7 @@ urlpatterns = [
     path("schedule/", include("apps.schedule.urls")),
     path("documents/", include("apps.documents.urls")),
     path("banking/", include("apps.banking.urls")),
+    path("billing/", include("apps.billing.urls")),
     path("workflows/", include("apps.workflows.urls")),
     path("systems/", include("apps.connectors.urls")),
     path("audit/", include("apps.audit.urls")),

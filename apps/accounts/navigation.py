@@ -29,6 +29,7 @@ NAV_ITEMS = [
     NavItem("Approvals", "approvals:index", (REQUESTER, APPROVER, FINANCE)),
     NavItem("Procurement", "procurement:index", (FINANCE, REQUESTER, APPROVER, PMO)),
     NavItem("Banking", "banking:statements", (FINANCE, INTEGRATION_ADMIN)),
+    NavItem("Billing", "billing:index", (FINANCE, PMO, APPROVER, INTEGRATION_ADMIN)),
     NavItem("Reports", "reports:index", (PMO, FINANCE)),
     NavItem("Schedule", "schedule:index", (PMO, INTEGRATION_ADMIN)),
     NavItem("Documents", "documents:index", (PMO, INTEGRATION_ADMIN)),

@@ -55,10 +55,10 @@ def owner_contract_create(
     project: Project,
     actor,
     number: str,
-    title: str,
     customer_name: str,
     customer_ref: str,
     lines: list[dict],
+    title: str = "",
     retention_pct="0",
     currency: str = "",
 ) -> OwnerContract:

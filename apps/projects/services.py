@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 
 from apps.audit.services import audit_record
 from apps.core.errors import ApplicationError
@@ -210,7 +211,8 @@ def budget_line_adjust(*, budget_line_id: int, **deltas: Decimal) -> None:
         raise ValueError(f"not budget figures: {sorted(unknown)}")
     changes = {name: F(name) + Decimal(value) for name, value in deltas.items() if value}
     if changes:
-        BudgetLine.objects.filter(id=budget_line_id).update(**changes)
+        # updated_at moves with the figures: the reporting feeds walk it (UPDATE skips auto_now).
+        BudgetLine.objects.filter(id=budget_line_id).update(**changes, updated_at=timezone.now())
 
 
 def budget_line_set_figures(*, budget_line: BudgetLine, figures: dict[str, Decimal]) -> None:

@@ -1,3 +1,4 @@
+import uuid
 from datetime import datetime
 from decimal import Decimal
 
@@ -28,6 +29,7 @@ def schedule_update(db, school):
             kind="update",
             source_format="xer",
             file_name="update.xer",
+            file_sha256=uuid.uuid4().hex * 2,
             data_date=data_date or timezone.now(),
         )
         for code, percent in percents.items():

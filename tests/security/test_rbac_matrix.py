@@ -56,6 +56,8 @@ OBJECT_KWARGS = {
     "token_id": ("accounts.ApiToken", None),
     "statement_id": ("banking.BankStatement", None),
     "line_id": ("banking.BankEntry", None),
+    "contract_id": ("billing.OwnerContract", "project__code"),
+    "pay_application_id": ("billing.PayApplication", "project__code"),
     ("schedule", "job_id"): ("schedule.ImportJob", "project__code"),
     ("approvals", "request_id"): ("approvals.ApprovalRequest", "project__code"),
     ("approvals-api", "request_id"): ("approvals.ApprovalRequest", "project__code"),

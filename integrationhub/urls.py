@@ -35,6 +35,7 @@ urlpatterns = [
     path("schedule/", include("apps.schedule.urls")),
     path("documents/", include("apps.documents.urls")),
     path("banking/", include("apps.banking.urls")),
+    path("field/", include("apps.field.urls")),
     path("billing/", include("apps.billing.urls")),
     path("workflows/", include("apps.workflows.urls")),
     path("systems/", include("apps.connectors.urls")),

@@ -82,6 +82,7 @@ def test_no_secret_in_any_page_api_response_or_export(secret_world):
             "accounts:logout",
             "ledger-api:inbound-events",
             "ledger-api:inbound-files",
+            "ledger-api:inbound-batches",
         ):
             continue
         urls.add(_url(route, OWN_PROJECT))

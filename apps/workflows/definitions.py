@@ -56,7 +56,7 @@ WORKFLOWS: dict[str, Workflow] = {
                 Step("approved", "Project approved"),
                 Step("schedule_shell", "Scheduling project shell"),
                 Step("document_workspace", "Document workspace"),
-                Step("budget_synchronised", "Cost codes and budget in Odoo"),
+                Step("budget_synchronised", "Cost codes and budget sent to Odoo"),
                 Step("owners_notified", "Owners notified"),
             ),
         ),

@@ -497,3 +497,157 @@ def _change_order_step(change_order) -> str:
         "rejected": "rejected",
         "cancelled": "rejected",
     }.get(change_order.status, "change_order")
+
+
+# --- project initiation --------------------------------------------------------------------
+
+
+def _member_emails(project) -> list[str]:
+    from apps.accounts.models import ProjectMembership
+
+    return sorted(
+        {
+            email
+            for email in ProjectMembership.objects.filter(
+                project=project, user__is_active=True
+            ).values_list("user__email", flat=True)
+            if email
+        }
+    )
+
+
+def _initiation_outbound(*, project, transaction, actor=None) -> list:
+    """The project, its cost codes and its budget for each Odoo system, as outbound rows of one
+    flow: the first descends from `transaction` (or starts the flow), the rest from the first.
+    Keys carry the values, so re-running sends nothing new unless the budget changed."""
+    from apps.connectors.models import System
+    from apps.ledger.choices import Trigger
+    from apps.ledger.services import transaction_create_outbound
+    from apps.procurement.odoo_payloads import budget_name
+    from apps.projects.models import BudgetLine
+    from apps.sync.selectors import mapping_reverse
+
+    amounts: dict[str, object] = {}
+    titles: dict[str, str] = {}
+    for line in BudgetLine.objects.filter(project=project).select_related("cost_code"):
+        code = line.cost_code.code
+        amounts[code] = amounts.get(code, 0) + line.revised
+        titles[code] = line.cost_code.title
+    rows = []
+    parent = transaction
+    for system in System.objects.filter(kind="odoo", enabled=True).order_by("id"):
+
+        def external(code, system=system):
+            mapped = mapping_reverse(kind="cost_code", system=system, canonical_value=code)
+            return mapped if mapped is not None else code
+
+        def outbound(domain, payload, key, subject_id, system=system):
+            nonlocal parent
+            row = transaction_create_outbound(
+                parent=parent,
+                system=system,
+                domain=domain,
+                operation="upsert",
+                payload=payload,
+                idempotency_key=f"initiation:{project.code}:{key}",
+                subject_domain=domain,
+                subject_id=subject_id,
+                project=project,
+                trigger=Trigger.MANUAL if parent is None else None,
+            )
+            parent = parent or row
+            rows.append(row)
+
+        outbound("project", {"code": project.code, "name": project.name}, "project", project.code)
+        for code in sorted(amounts):
+            outbound(
+                "cost_code",
+                {"code": external(code), "name": titles[code]},
+                f"cost_code:{external(code)}",
+                code,
+            )
+        year = timezone.now().year
+        for code in sorted(amounts):
+            amount = str(amounts[code])
+            outbound(
+                "budget_line",
+                {
+                    "budget": budget_name(project),
+                    "project_code": project.code,
+                    "cost_code": external(code),
+                    "amount": amount,
+                    "date_from": f"{year}-01-01",
+                    "date_to": f"{year + 1}-12-31",
+                },
+                f"budget:{external(code)}:{amount}",
+                f"{project.code}:{code}",
+            )
+    return rows
+
+
+def project_initiation_run(*, project, actor=None, transaction=None) -> WorkflowInstance:
+    """Project initiation for a project approved in Odoo (`transaction`, its inbound row) or
+    created in the hub (`actor`, an admin): the scheduling shell (the project's schedule
+    settings: slip threshold, calendar) and the document workspace (status sets) in the hub,
+    the cost-code structure and budget to Odoo's analytic accounts and budget (outbound rows,
+    delivered by the dispatcher), and the project's members notified."""
+    from apps.audit.services import audit_record
+    from apps.documents.services import project_document_settings_get
+    from apps.exceptions.notifications import notification_queue
+    from apps.schedule.services import project_schedule_settings_get
+
+    workflow = WORKFLOWS["project_initiation"]
+    key = project.code
+    title = f"{project.code} {project.name}"
+    with db_transaction.atomic():
+        instance = workflow_instance_move(
+            workflow=workflow.key,
+            key=key,
+            transaction=transaction,
+            step="approved",
+            project=project,
+            title=title,
+        )
+        project_schedule_settings_get(project=project)
+        workflow_instance_move(
+            workflow=workflow.key, key=key, transaction=transaction, step="schedule_shell"
+        )
+        project_document_settings_get(project=project)
+        workflow_instance_move(
+            workflow=workflow.key, key=key, transaction=transaction, step="document_workspace"
+        )
+        rows = _initiation_outbound(project=project, transaction=transaction, actor=actor)
+        flow = rows[0] if rows else transaction
+        workflow_instance_move(
+            workflow=workflow.key,
+            key=key,
+            transaction=flow,
+            step="budget_synchronised",
+            detail={"odoo_writes": len(rows)},
+        )
+        recipients = _member_emails(project)
+        notification_queue(
+            kind="project_initiated",
+            item=None,
+            throttle_key=f"project_initiated:{project.code}",
+            recipients=recipients,
+            subject=f"Project {project.code} is set up in the hub",
+            body=f"{title}: schedule settings and document workspace are ready; "
+            f"{len(rows)} cost-code and budget record(s) are on their way to Odoo.",
+        )
+        instance = workflow_instance_move(
+            workflow=workflow.key,
+            key=key,
+            transaction=flow,
+            step="owners_notified",
+            status=InstanceStatus.COMPLETED,
+            detail={"notified": recipients},
+        )
+        if actor is not None:
+            audit_record(
+                actor=actor,
+                action="workflows.project.initiate",
+                target=project,
+                detail={"odoo_writes": len(rows)},
+            )
+    return instance

@@ -3,13 +3,16 @@ step each is at (project-scoped; thin: the selectors read)."""
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
-from apps.accounts.roles import ALL_ROLES, role_required
-from apps.projects.selectors import project_list
+from apps.accounts.roles import ALL_ROLES, INTEGRATION_ADMIN, has_role, role_required
+from apps.projects.selectors import project_get, project_list
 from apps.workflows.definitions import workflow_definition
 from apps.workflows.selectors import workflow_instances, workflow_summary
+from apps.workflows.services import project_initiation_run
 
 
 @role_required(*ALL_ROLES)
@@ -33,5 +36,26 @@ def detail(request, workflow_key: str):
     return render(
         request,
         "workflows/detail.html",
-        {"workflow": workflow, "rows": rows, "projects": projects, "selected": selected},
+        {
+            "workflow": workflow,
+            "rows": rows,
+            "projects": projects,
+            "selected": selected,
+            "can_initiate": workflow.key == "project_initiation"
+            and has_role(request.user, INTEGRATION_ADMIN),
+        },
     )
+
+
+@role_required(INTEGRATION_ADMIN)
+@require_POST
+def project_initiate(request):
+    """An admin starts project initiation for a project created in the hub."""
+    project = project_get(user=request.user, code=(request.POST.get("project") or "").strip())
+    instance = project_initiation_run(project=project, actor=request.user)
+    messages.success(
+        request,
+        f"{project.code}: schedule settings and document workspace ready, "
+        f"{instance.detail.get('odoo_writes', 0)} record(s) for Odoo queued, members notified.",
+    )
+    return redirect("workflows:detail", workflow_key="project_initiation")

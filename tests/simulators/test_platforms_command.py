@@ -85,7 +85,10 @@ def test_command_uses_the_projects_it_is_given(
         "--report", str(report),
         stdout=io.StringIO(),
     )  # fmt: skip
-    projects = {json.loads(r.content)["data"]["project"] for r in hub.requests}
+    bodies = [json.loads(r.content) for r in hub.requests]
+    # Batched field events (the emitter's offline-sync share) carry the event inside "events".
+    events = [event for body in bodies for event in body.get("events", [body])]
+    projects = {event["data"]["project"] for event in events}
     assert projects == {"HOS-002"}
 
 

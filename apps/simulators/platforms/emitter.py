@@ -21,6 +21,7 @@ deliveries the hub already accepted, so the "original" is always the first to la
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 import time
@@ -54,6 +55,9 @@ EXPECTED = {
     "bad_signature": "refused",
 }
 WRONG_SECRET = "whsec_d3JvbmctZW1pdHRlci1zZWNyZXQtbm90LWNvbmZpZ3VyZWQ="
+# The share of good field events a tablet sends through the batch endpoint (offline sync) instead
+# of one by one; each such batch carries the one event, so the report still counts deliveries.
+FIELD_BATCH_SHARE = 0.1
 
 
 @dataclass
@@ -215,6 +219,8 @@ class Emitter:
         # The choice of family and bad category has its own rng so the mix is the same for a
         # seed whatever the world draws for the content.
         self.mix_rng = random.Random(config.seed * 7919 + 17)
+        # Its own rng too: choosing batches must not change the mix a seed produces.
+        self.batch_rng = random.Random(config.seed * 104729 + 3)
         self.stop_event = threading.Event()
         self.out = out
         self.transport = transport  # tests inject httpx.MockTransport for edge cases
@@ -260,8 +266,23 @@ class Emitter:
         body = delivery.body
         if delivery.category == "malformed_body":
             body = self._malformed(delivery)
+        if (
+            delivery.family == "field"
+            and delivery.category == "good"
+            and self.batch_rng.random() < FIELD_BATCH_SHARE
+        ):
+            delivery.meta["batch"] = True
+            delivery.event = f"{delivery.event} (batch)"
         headers = self._sign(delivery, body)
         return delivery, headers, body
+
+    def _batch_request(self, delivery: Delivery, body: bytes) -> tuple[bytes, dict[str, str]]:
+        """The event wrapped as a one-event batch for /batches, signed over the batch body."""
+        batch = json.dumps(
+            {"batch_id": f"batch_{delivery.message_id}", "events": [json.loads(body)]},
+            separators=(",", ":"),
+        ).encode("utf-8")
+        return batch, self._sign(delivery, batch)
 
     def _duplicate(self) -> tuple[Delivery, dict[str, str], bytes] | None:
         with self._lock:
@@ -277,7 +298,7 @@ class Emitter:
             family=original.family,
             platform=original.platform,
             system_code=original.system_code,
-            event=original.event,
+            event=original.event.removesuffix(" (batch)"),  # a resend goes to /events
             body=body,
             scheme=original.scheme,
             category="duplicate",
@@ -349,9 +370,15 @@ class Emitter:
             note=delivery.note,
         )
         started = time.monotonic()
+        endpoint, content = "events", body
+        if delivery.meta.get("batch"):
+            endpoint = "batches"
+            content, headers = self._batch_request(delivery, body)
         try:
             response = client.post(
-                f"/api/v1/inbound/{delivery.system_code}/events", content=body, headers=headers
+                f"/api/v1/inbound/{delivery.system_code}/{endpoint}",
+                content=content,
+                headers=headers,
             )
         except httpx.HTTPError as exc:
             outcome.outcome, outcome.reason = "error", exc.__class__.__name__
@@ -361,17 +388,27 @@ class Emitter:
                 answer = response.json()
             except ValueError:
                 answer = {}
-            if response.status_code == 202:
+            if endpoint == "batches" and response.status_code == 200:
+                # The batch's one event, acknowledged or refused on its own.
+                result = (answer.get("results") or [{}])[0]
+                status = result.get("status")
+                outcome.status = {"accepted": 202, "duplicate": 200, "refused": 400}.get(
+                    status, response.status_code
+                )
+                answer = {
+                    "transaction_id": result.get("transaction_id"),
+                    "duplicate": status == "duplicate",
+                    "error": {"code": result.get("reason")},
+                }
+            if outcome.status == 202:
                 outcome.outcome = "accepted"
                 outcome.transaction_id = answer.get("transaction_id")
-            elif response.status_code == 200 and answer.get("duplicate"):
+            elif outcome.status == 200 and answer.get("duplicate"):
                 outcome.outcome = "duplicate"
                 outcome.transaction_id = answer.get("transaction_id")
-            elif 400 <= response.status_code < 500:
+            elif 400 <= outcome.status < 500:
                 outcome.outcome = "refused"
-                outcome.reason = str(
-                    (answer.get("error") or {}).get("code") or response.status_code
-                )
+                outcome.reason = str((answer.get("error") or {}).get("code") or outcome.status)
             else:
                 outcome.outcome = "error"
                 outcome.reason = f"HTTP {response.status_code}"

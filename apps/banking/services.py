@@ -606,6 +606,53 @@ def _record_match(
     )
 
 
+def _settle_in_procurement(line: BankTransactionDetail, candidate, *, actor=None) -> None:
+    """The bank shows the money left: procurement learns it. A matched payment becomes
+    reconciled; a matched bill gets a bank payment allocated to it (idempotent per bank line).
+    A refusal (void payment, foreign bill) becomes the line's exception item, never a silent
+    mismatch between the bank and procurement."""
+    from apps.procurement.choices import PaymentSource
+    from apps.procurement.models import Invoice, Payment
+    from apps.procurement.services.payments import payment_reconcile, payment_record
+
+    if line.credit_debit != CreditDebit.DEBIT or line.reversal:
+        return
+    reference = line.end_to_end_id or line.account_servicer_ref or f"line {line.pk}"
+    try:
+        with db_transaction.atomic():
+            if candidate.kind == MatchTargetKind.PAYMENT:
+                payment = Payment.objects.filter(pk=candidate.id).first()
+                if payment is not None:
+                    payment_reconcile(payment=payment, actor=actor, statement_reference=reference)
+            elif candidate.kind == MatchTargetKind.BILL:
+                invoice = Invoice.objects.filter(pk=candidate.id).select_related("vendor").first()
+                if invoice is None:
+                    return
+                share = min(line.amount, invoice.open_amount)
+                if share <= 0:
+                    raise ApplicationError(f"{invoice} has nothing left open to pay.")
+                payment_record(
+                    vendor=invoice.vendor,
+                    amount=line.amount,
+                    currency=line.currency,
+                    paid_on=line.booking_date or timezone.now().date(),
+                    source=PaymentSource.BANK,
+                    reference=reference,
+                    external_ref=f"bankline:{line.pk}",
+                    allocations=[{"invoice": invoice, "amount": share}],
+                    recorded_by=actor if getattr(actor, "is_authenticated", False) else None,
+                )
+    except ApplicationError as exc:
+        _open_exception(
+            line,
+            kind="settlement",
+            title=f"Bank line {line.signed_amount} {line.currency} matched to {candidate.kind} "
+            f"{candidate.reference} could not be settled in procurement",
+            reason=exc.message,
+            amount=line.amount,
+        )
+
+
 def _find_original(line: BankTransactionDetail) -> BankTransactionDetail | None:
     """The booking a reversal or return undoes: opposite side, same amount, same id or party."""
     opposite = CreditDebit.DEBIT if line.credit_debit == CreditDebit.CREDIT else CreditDebit.CREDIT
@@ -756,6 +803,7 @@ def _reconcile_line(line, candidates, taken, result: ReconcileResult, date_windo
         check_clash=False,
     )
     taken.add(candidate.key)
+    _settle_in_procurement(line, candidate)
     line.match_method = decision.method
     line.match_confidence = decision.confidence
     line.matched_at = timezone.now()
@@ -824,6 +872,9 @@ def bank_line_match_manual(
             )
             for target in targets
         ]
+        # A named payment carries the money; the bill beside it is already allocated there.
+        for target in [t for t in targets if t.kind == MatchTargetKind.PAYMENT] or targets:
+            _settle_in_procurement(line, target, actor=actor)
         line.match_status = MatchStatus.MANUAL
         line.match_method = MatchMethod.MANUAL
         line.match_confidence = Decimal("1.000")

@@ -56,3 +56,17 @@ def test_bank_lines_match_procurement_bills_and_payments(school):
     assert bill_line.matches.get().target_id == bill.id
     assert payment_line.match_method == MatchMethod.END_TO_END_ID
     assert payment_line.matches.get().target_id == payment.id
+
+    # Procurement learns what the bank shows: the payment is reconciled, the bill is paid by a
+    # bank payment (recorded once per bank line, however often reconciliation runs).
+    payment.refresh_from_db()
+    assert payment.status == "reconciled"
+    bank_payment = Payment.objects.get(source="bank")
+    assert bank_payment.external_ref == f"bankline:{bill_line.id}"
+    assert bank_payment.vendor == vendor and bank_payment.amount == Decimal("18450.00")
+    bill.refresh_from_db()
+    assert bill.paid_amount == Decimal("18450.00")
+    from apps.banking.services import bank_reconcile
+
+    bank_reconcile(statement=result.statements[0])
+    assert Payment.objects.filter(source="bank").count() == 1

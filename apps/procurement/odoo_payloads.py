@@ -109,18 +109,19 @@ def budget_payload(change_order: ChangeOrder, system) -> list[dict]:
     sum over the project's phases), for each cost code the change order touched."""
     project = change_order.project
     codes = sorted({line.budget_line.cost_code.code for line in change_order.lines.all()})
-    rows = []
-    for code in codes:
-        lines = BudgetLine.objects.filter(project=project, cost_code__code=code)
-        rows.append(
-            {
-                "budget": budget_name(project),
-                "project_code": project.code,
-                "cost_code": _external("cost_code", code, system),
-                "amount": str(sum((line.revised for line in lines), 0)),
-            }
-        )
-    return rows
+    return [budget_line_payload(project, code, system) for code in codes]
+
+
+def budget_line_payload(project, code: str, system) -> dict:
+    """One Odoo budget line: the project's budget, its analytic account and the cost code's (in
+    the target's terms), the revised amount summed over the project's phases."""
+    lines = BudgetLine.objects.filter(project=project, cost_code__code=code)
+    return {
+        "budget": budget_name(project),
+        "project_code": project.code,
+        "cost_code": _external("cost_code", code, system),
+        "amount": str(sum((line.revised for line in lines), 0)),
+    }
 
 
 Route = tuple[dict, str, str, str]  # payload, subject domain, subject id, idempotency key

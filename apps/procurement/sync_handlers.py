@@ -11,7 +11,9 @@ Inbound, through validate → SoR → map → controls → apply (apps/sync/pipe
     payment         Odoo's supplier payments (pulled): recorded and allocated to the bills named
                     in its memo; a payment of a held bill opens an exception item.
     budget_line     estimating's budget versions: applied row by row like a budget file; refused
-                    rows become one exception item.
+                    rows become one exception item; where a sync policy carries budget_line from
+                    that system to an Odoo system, each cost code applied becomes an Odoo
+                    budget.line (upsert, the project's revised amount for that code).
     requisition     field apps / procurement portals: created and submitted (budget check).
     progress_claim  subcontractor portals: recorded for certification on site.
     change_order    (generic handler: recorded and routed by the sync policies)
@@ -574,6 +576,14 @@ class BudgetLineHandler(DomainHandler):
                 details={"budget_import": result.id, "refused": reasons},
                 ledger_transaction=ctx.transaction,
             )
+        applied = sorted(
+            {
+                (row.budget_line.project_id, row.budget_line.cost_code.code)
+                for row in result.rows.filter(
+                    outcome="accepted", budget_line__isnull=False
+                ).select_related("budget_line__cost_code")
+            }
+        )
         return ApplyResult(
             subject_id=ctx.subject_id,
             created=True,
@@ -581,11 +591,43 @@ class BudgetLineHandler(DomainHandler):
                 "budget_import": result.id,
                 "accepted": result.accepted_rows,
                 "refused": result.refused_rows,
+                "applied": [list(pair) for pair in applied],
             },
         )
 
     def routes(self, ctx, result):
-        return []  # Odoo's budgets are revised by approved change orders, not raw imports
+        """Only where a sync policy says so (estimating → Odoo budget_line): one Odoo budget
+        line per (project, cost code) the version applied. Without a policy the import stays in
+        the hub and Odoo's budgets move with approved change orders."""
+        from apps.procurement.odoo_payloads import budget_line_payload
+        from apps.projects.models import Project
+        from apps.sync.handlers import Route
+        from apps.sync.selectors import route_policies
+
+        applied = result.detail.get("applied") or []
+        if not applied:
+            return []
+        projects = Project.objects.in_bulk({project_id for project_id, _code in applied})
+        routes = []
+        for project_id, code in applied:
+            project = projects[project_id]
+            for policy in route_policies(
+                domain="budget_line", source_system=ctx.system, project_id=project_id
+            ):
+                target = policy.route_target
+                if target.kind != ODOO:
+                    continue
+                routes.append(
+                    Route(
+                        system=target,
+                        domain="budget_line",
+                        operation="upsert",
+                        payload=budget_line_payload(project, code, target),
+                        subject_id=f"{project.code}:{code}",
+                        key_suffix=f"{project.code}:{code}",
+                    )
+                )
+        return routes
 
     def amount(self, ctx):
         total = Decimal("0")

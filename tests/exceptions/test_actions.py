@@ -4,8 +4,12 @@ their diff; retry releases held transactions."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+from decimal import Decimal
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from apps.exceptions.models import ExceptionItem, OverrideRequest
 from apps.ledger.models import Transaction
@@ -180,3 +184,105 @@ def test_retry_releases_held_transactions(
     tx.refresh_from_db()
     assert tx.status == "received"
     assert item.comments.filter(body__startswith="Retried").exists()
+
+
+def test_cost_code_remap_replays_held_budget_lines_and_they_reach_odoo(
+    odoo_sim, odoo_target, sync_systems, make_inbound, drain, school_budget, ada, fiona, client_for
+):
+    """Estimating sends budget versions with its own cost code 03-300: every one is held on one
+    cost_code_error item; fiona maps 03-300 to 03 31 13, the held versions replay, and each
+    applied cost code is revised in Odoo's budget (budget.line on Odoo's analytic account for
+    that code, which Odoo calls 03 30 00)."""
+    from apps.sync.services import mapping_save
+
+    mapping_save(
+        actor=ada,
+        kind="cost_code",
+        system=odoo_target,
+        external_value="03 30 00",
+        canonical_value="03 31 13",
+    )
+    sync_policy_save(
+        actor=ada,
+        domain="budget_line",
+        source_system=sync_systems.estimating,
+        target_system=odoo_target,
+    )
+    held = [
+        make_inbound(
+            sync_systems.estimating,
+            "budget_line",
+            {
+                "budget_id": "EST-SCH-001",
+                "version": version,
+                "project": "SCH-001",
+                "currency": "EUR",
+                "lines": [
+                    {
+                        "phase": "P1",
+                        "cost_code": "03-300",
+                        "description": "Concrete",
+                        "amount": f"{amount}.00",
+                    }
+                ],
+            },
+            operation="import",
+        )
+        for version, amount in ((1, 210000), (2, 215000), (3, 220000))
+    ]
+    drain()
+    ids = [t.pk for t in held]
+    assert set(Transaction.objects.filter(pk__in=ids).values_list("status", flat=True)) == {"held"}
+    item = ExceptionItem.objects.get(category="cost_code_error")
+    assert item.links.count() == 3 and item.project == school_budget.project
+    assert not Transaction.objects.filter(parent_id__in=ids, direction="outbound").exists()
+
+    response = client_for(fiona).post(
+        reverse("exceptions:fix_mapping", args=[item.pk]), {"canonical_value": "03 31 13"}
+    )
+    assert response.status_code == 302
+    drain()
+    assert set(Transaction.objects.filter(pk__in=ids).values_list("status", flat=True)) == {
+        "delivered"
+    }
+    outbound = Transaction.objects.filter(
+        parent_id__in=ids, direction="outbound", domain="budget_line"
+    )
+    # The three revisions of the same Odoo budget line go one after the other (per-subject
+    # order): each waits a second behind the previous one; bring them due instead of waiting.
+    for _ in range(3):
+        outbound.filter(status="pending").update(
+            next_attempt_at=timezone.now() - timedelta(seconds=1)
+        )
+        drain()
+    assert outbound.count() == 3
+    assert set(outbound.values_list("status", flat=True)) == {"delivered"}
+    assert {t.payload["cost_code"] for t in outbound} == {"03 30 00"}
+    item.refresh_from_db()
+    assert item.status == "resolved" and item.resolution_action == "mapping_fixed"
+
+    # In Odoo: the school's budget has a line on the 03 30 00 analytic account with the
+    # revised amount of 03 31 13 (P1 from the last version replayed + P2's 150,000).
+    cost_account = odoo_sim.records(
+        "account.analytic.account", ["id"], [("code", "=", "03 30 00")]
+    )[0]
+    (budget,) = odoo_sim.records(
+        "budget.analytic", ["id"], [("name", "=", "SCH-001 Construction budget")]
+    )
+    rows = odoo_sim.records("budget.line", None, [("budget_analytic_id", "=", budget["id"])])
+    on_account = [
+        Decimal(str(row["budget_amount"]))
+        for row in rows
+        if any(
+            key.startswith("x_plan") and value and value[0] == cost_account["id"]
+            for key, value in row.items()
+        )
+    ]
+    revised = sum(
+        (
+            line.revised
+            for line in school_budget.project.budget_lines.filter(cost_code__code="03 31 13")
+        ),
+        Decimal("0"),
+    )
+    assert revised in on_account

@@ -174,6 +174,7 @@ def group_report(*, user, on: date, currency: str | None = None) -> dict:
     from apps.procurement.choices import CommitmentStatus
     from apps.procurement.models import Commitment
     from apps.projects.models import BudgetLine
+    from apps.projects.money import quantize_money
 
     target = (currency or group_currency()).upper()
     budget_rows = (
@@ -216,7 +217,7 @@ def group_report(*, user, on: date, currency: str | None = None) -> dict:
     ):
         row = {"entity": entities.get(entity_id), "currency": row_currency, "rate": None}
         for measure in measures:
-            amount = cell.get(measure, Decimal(0))
+            amount = quantize_money(cell.get(measure) or Decimal(0), row_currency)
             row[measure] = amount
             try:
                 converted = fx_convert(

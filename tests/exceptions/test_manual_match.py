@@ -295,3 +295,146 @@ def test_api_hides_items_of_other_projects(po, fiona, bridge, api_client_for):
         format="json",
     )
     assert response.status_code == 404
+
+
+def test_manual_match_posts_the_bill_in_odoo(
+    odoo_sim,
+    odoo_target,
+    make_inbound,
+    drain,
+    school_budget,
+    rob,
+    alice,
+    sam,
+    fiona,
+    ada,
+    authority,
+    client_for,
+):
+    """A bill keyed in Odoo without its PO is pulled, held as an unmatched invoice; fiona
+    matches it by hand on the page; the release goes to Odoo and, once the accounting approver
+    opens the gate, the vendor bill is posted in the Odoo simulator."""
+    from apps.connectors.registry import connector_for
+    from apps.ledger.models import Transaction
+    from apps.procurement.choices import VendorStatus
+    from apps.procurement.models import Invoice
+    from apps.procurement.services import (
+        commitment_create,
+        commitment_submit,
+        receipt_record,
+        vendor_upsert,
+    )
+    from apps.sync.services import mapping_save
+
+    mapping_save(
+        actor=ada,
+        kind="cost_code",
+        system=odoo_target,
+        external_value="03 30 00",
+        canonical_value="03 31 13",
+    )
+    (partner,) = odoo_sim.records("res.partner", ["id"], [("ref", "=", "V-1002")])
+    vendor = vendor_upsert(
+        code="V-1002",
+        name="Elbe Readymix Beton GmbH",
+        status=VendorStatus.APPROVED,
+        insurance_expiry=date(2030, 1, 1),
+        external_ref=str(partner["id"]),
+    )
+    po = commitment_create(
+        project=school_budget.project,
+        vendor=vendor,
+        kind="purchase_order",
+        title="Ready-mix",
+        lines=[
+            {
+                "budget_line": school_budget.line("P1", "03 31 13"),
+                "product_code": "CON-C3037",
+                "description": "Ready-mix C30/37",
+                "quantity": "100",
+                "unit_price": "118",
+            }
+        ],
+        created_by=rob,
+    )
+    commitment_submit(commitment=po, actor=rob)
+    approval_decide(request_id=pending_request(po).id, actor=alice, decision=Decision.APPROVE)
+    po.refresh_from_db()
+    receipt_record(
+        commitment=po, received_by=sam, lines=[{"line": po.lines.get(), "quantity": "60"}]
+    )
+    drain()
+    (product,) = odoo_sim.records("product.product", ["id"], [("default_code", "=", "CON-C3037")])
+    bill_id = odoo_sim.call(
+        "account.move",
+        "create",
+        [
+            {
+                "move_type": "in_invoice",
+                "partner_id": partner["id"],
+                "ref": "ELB-9001",
+                "invoice_date": "2026-03-02",
+                "invoice_line_ids": [
+                    [
+                        0,
+                        0,
+                        {
+                            "product_id": product["id"],
+                            "name": "Concrete",
+                            "quantity": 60,
+                            "price_unit": 118.0,
+                        },
+                    ]
+                ],
+            }
+        ],
+    )
+    bill_id = bill_id[0] if isinstance(bill_id, list) else bill_id
+    connector = connector_for(odoo_target)
+    (record,) = [r for r in connector.pull(domain="invoice").records if r["number"] == "ELB-9001"]
+    connector.close()
+    make_inbound(
+        odoo_target,
+        "invoice",
+        record,
+        key=record["idempotency_key"],
+        external_id=str(record["external_id"]),
+        trigger="poll",
+    )
+    drain()
+    invoice = Invoice.objects.get(number="ELB-9001")
+    assert invoice.commitment_id is None and invoice.status == "held"
+    item = ExceptionItem.objects.get(trace_key=f"invoice:{invoice.pk}:match")
+    assert item.category == "unmatched_invoice"
+
+    response = client_for(fiona).post(
+        reverse("exceptions:manual_match", args=[item.pk]),
+        {
+            f"line_{invoice.lines.get().pk}": str(po.lines.get().pk),
+            "receipts": [str(po.receipts.get().pk)],
+            "note": "Delivery note ELB-DN-3 names the PO",
+        },
+    )
+    assert response.status_code == 302
+    item.refresh_from_db()
+    assert item.status == "resolved" and item.resolution_action == "manual_match"
+    drain()
+    release = Transaction.objects.filter(
+        direction="outbound", domain="invoice", operation="match_result"
+    ).latest("pk")
+    assert release.status == "delivered", release.last_error_message
+    (bill,) = odoo_sim.records(
+        "account.move", ["state", "release_to_pay_manual"], [("id", "=", bill_id)]
+    )
+    assert bill == {**bill, "state": "draft", "release_to_pay_manual": "yes"}
+
+    approval_decide(
+        request_id=pending_request(invoice, DocumentType.POSTING).id,
+        actor=fiona,
+        decision=Decision.APPROVE,
+    )
+    drain()
+    post = Transaction.objects.get(direction="outbound", domain="invoice", operation="post")
+    assert post.status == "delivered", post.last_error_message
+    (bill,) = odoo_sim.records("account.move", ["state"], [("id", "=", bill_id)])
+    assert bill["state"] == "posted"

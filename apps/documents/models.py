@@ -291,3 +291,62 @@ class TransmittalItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.transmittal.number}: {self.document}"
+
+
+class Rfi(models.Model):
+    """The RFI (or issue) fields of a register entry of kind rfi: who holds the ball, by when,
+    and whether the answer may cost money or time."""
+
+    document = models.OneToOneField(Document, on_delete=models.CASCADE, related_name="rfi")
+    number = models.CharField(max_length=120, blank=True)
+    subject = models.CharField(max_length=300, blank=True)
+    status = models.CharField(max_length=40, blank=True)  # the platform's (open, closed, draft)
+    ball_in_court = models.CharField(max_length=300, blank=True)
+    due_date = models.DateField(null=True, blank=True)
+    cost_impact = models.BooleanField(default=False)
+    cost_impact_amount = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
+    schedule_impact = models.BooleanField(default=False)
+    schedule_impact_days = models.IntegerField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["document__project", "number"]
+        verbose_name = "RFI"
+
+    def __str__(self) -> str:
+        return f"RFI {self.number} {self.subject}".strip()
+
+
+class PotentialChange(models.Model):
+    """A change that may come: opened once by an RFI flagged with cost impact; change management
+    turns it into a draft owner change order (linked both ways: `change_order` here,
+    `ChangeOrder.potential_changes` there)."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        CHANGE_ORDER = "change_order", "Change order raised"
+        CLOSED = "closed", "Closed (no change)"
+
+    project = models.ForeignKey(
+        "projects.Project", on_delete=models.PROTECT, related_name="potential_changes"
+    )
+    rfi = models.OneToOneField(Rfi, on_delete=models.PROTECT, related_name="potential_change")
+    title = models.CharField(max_length=300)
+    status = models.CharField(max_length=20, choices=Status, default=Status.OPEN)
+    estimated_amount = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3)
+    change_order = models.ForeignKey(
+        "procurement.ChangeOrder",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="potential_changes",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"PC for RFI {self.rfi.number}: {self.title}"

@@ -188,3 +188,23 @@ def transmittal_get(*, user, transmittal_id: int) -> Transmittal:
     if transmittal is None:
         raise NotFoundError("No such transmittal.")
     return transmittal
+
+
+def rfi_list(*, user, impact: str = ""):
+    """RFIs of the reader's projects (impact: "cost" | "schedule" to filter), with the potential
+    change each opened."""
+    from apps.documents.models import Rfi
+
+    queryset = scope_to_user_projects(
+        Rfi.objects.select_related(
+            "document__project", "document__system", "potential_change__change_order"
+        ),
+        user=user,
+        field="document__project",
+        include_unscoped=False,
+    )
+    if impact == "cost":
+        queryset = queryset.filter(cost_impact=True)
+    elif impact == "schedule":
+        queryset = queryset.filter(schedule_impact=True)
+    return queryset.order_by("document__project__code", "due_date", "number")

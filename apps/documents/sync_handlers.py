@@ -94,6 +94,8 @@ class DocumentHandler(DomainHandler):
                 changed=document is not None,
                 detail={"deleted": True, "document": document.pk if document else None},
             )
+        if resource.get("kind") == "rfi":
+            return self.apply_rfi(ctx, resource)
         result = document_apply_resource(
             project=ctx.project,
             system=ctx.system,
@@ -130,6 +132,31 @@ class DocumentHandler(DomainHandler):
                 "document": result.document.pk if result.document else None,
                 "events": [event.kind for event in result.events],
                 "warnings": [warning["code"] for warning in result.warnings],
+                "stale_snapshot": result.stale,
+            },
+        )
+
+    def apply_rfi(self, ctx: ProcessingContext, resource: dict) -> ApplyResult:
+        """RFIs keep their own fields (apps/documents/rfis.py); cost impact opens a potential
+        change once."""
+        from apps.documents.rfis import rfi_apply_resource
+
+        result = rfi_apply_resource(
+            project=ctx.project,
+            system=ctx.system,
+            resource=resource,
+            transaction_id=ctx.transaction.pk,
+        )
+        change = result.potential_change
+        return ApplyResult(
+            subject_id=ctx.subject_id,
+            created=result.created,
+            changed=result.changed or result.potential_change_created,
+            detail={
+                "document": result.document.pk,
+                "rfi": result.rfi.pk,
+                "potential_change": change.pk if change else None,
+                "potential_change_created": result.potential_change_created,
                 "stale_snapshot": result.stale,
             },
         )

@@ -15,4 +15,6 @@ urlpatterns = [
         name="transmittal_move",
     ),
     path("settings/", views.settings_view, name="settings"),
+    path("rfis/", views.rfis, name="rfis"),
+    path("rfis/<int:document_id>/change-order/", views.rfi_change_order, name="rfi_change_order"),
 ]

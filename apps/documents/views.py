@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from apps.accounts.roles import INTEGRATION_ADMIN, PMO, has_role, role_required
+from apps.accounts.roles import FINANCE, INTEGRATION_ADMIN, PMO, has_role, role_required
 from apps.core.errors import ApplicationError, NotFoundError
 from apps.core.pagination import keyset_paginate
 from apps.documents.choices import StatusMeaning, TransmittalStatus
@@ -233,3 +233,57 @@ def settings_view(request):
         "documents/settings.html",
         {"rows": rows, "can_edit": can_edit, "status_sets": status_set_list()},
     )
+
+
+# --- RFIs and potential changes --------------------------------------------------------------
+RFI_READ_ROLES = (PMO, FINANCE, INTEGRATION_ADMIN)
+CHANGE_ROLES = (FINANCE, INTEGRATION_ADMIN)
+
+
+@role_required(*RFI_READ_ROLES)
+def rfis(request):
+    """RFIs and issues of the reader's projects: ball in court, due date, impact flags and the
+    potential change a cost impact opened."""
+    from apps.documents.selectors import rfi_list
+
+    impact = request.GET.get("impact", "")
+    context = {
+        "rfis": rfi_list(user=request.user, impact=impact)[:500],
+        "impact": impact,
+        "today": timezone.now().date(),
+        "can_raise": has_role(request.user, *CHANGE_ROLES),
+    }
+    return render(request, "documents/rfis.html", context)
+
+
+@role_required(*CHANGE_ROLES)
+@require_POST
+def rfi_change_order(request, document_id: int):
+    """Raise the draft owner change order of an RFI's potential change (one line)."""
+    from apps.documents.models import PotentialChange
+    from apps.documents.rfis import potential_change_raise_change_order
+
+    try:
+        document = document_get(user=request.user, document_id=document_id)
+    except NotFoundError as exc:
+        raise Http404(str(exc)) from exc
+    change = PotentialChange.objects.filter(rfi__document=document).first()
+    if change is None:
+        raise Http404("This RFI has no potential change.")
+    try:
+        change_order = potential_change_raise_change_order(
+            potential_change=change,
+            actor=request.user,
+            lines=[
+                {
+                    "phase": request.POST.get("phase", ""),
+                    "cost_code": request.POST.get("cost_code", ""),
+                    "amount_delta": request.POST.get("amount", ""),
+                }
+            ],
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Draft change order {change_order.number} raised.")
+    return redirect("documents:rfis")

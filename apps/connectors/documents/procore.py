@@ -389,7 +389,54 @@ def _project_number(raw: dict) -> str:
 
 
 # kind → (path template, normaliser)
+def _ball_in_court(raw: dict) -> str:
+    holders = raw.get("ball_in_courts") or raw.get("ball_in_court") or []
+    if isinstance(holders, dict):
+        holders = [holders]
+    if isinstance(holders, str):
+        return holders
+    return ", ".join(_name(holder) for holder in holders if _name(holder))
+
+
+def _impact(value: Any) -> tuple[str, Any]:
+    """Procore impact objects: {"status": "yes_known"|"yes_unknown"|"no_impact"|"tbd"|"n_a",
+    "value": amount or days}."""
+    if isinstance(value, dict):
+        return str(value.get("status") or ""), value.get("value")
+    return str(value or ""), None
+
+
+def rfi_normalise(raw: dict, *, project_number: str = "") -> dict[str, Any]:
+    cost_status, cost_value = _impact(raw.get("cost_impact"))
+    schedule_status, schedule_value = _impact(raw.get("schedule_impact"))
+    status = raw.get("status")
+    return {
+        "kind": "rfi",
+        "external_id": _id_text(raw.get("id")),
+        "document_external_id": _id_text(raw.get("id")),
+        "number": str(raw.get("number") or raw.get("full_number") or ""),
+        "title": str(raw.get("subject") or raw.get("title") or ""),
+        "status": _name(status) if isinstance(status, dict) else str(status or ""),
+        "due_date": raw.get("due_date") or None,
+        "updated_at": raw.get("updated_at") or None,
+        "project_number": project_number or _project_number(raw),
+        "url": str(raw.get("url") or ""),
+        "rfi": {
+            "subject": str(raw.get("subject") or ""),
+            "status": _name(status) if isinstance(status, dict) else str(status or ""),
+            "ball_in_court": _ball_in_court(raw),
+            "due_date": raw.get("due_date") or None,
+            "cost_impact": cost_status,
+            # Money stays text until the register parses it to Decimal (never float).
+            "cost_impact_amount": None if cost_value is None else str(cost_value),
+            "schedule_impact": schedule_status,
+            "schedule_impact_days": schedule_value,
+        },
+    }
+
+
 RESOURCE_ENDPOINTS = {
+    "rfi": ("/rest/v1.0/projects/{project_id}/rfis/{resource_id}", rfi_normalise),
     "submittal": ("/rest/v1.0/projects/{project_id}/submittals/{resource_id}", submittal_normalise),
     "drawing_revision": (
         "/rest/v1.0/projects/{project_id}/drawing_revisions/{resource_id}",

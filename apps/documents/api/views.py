@@ -189,6 +189,7 @@ class DocumentDetailApi(APIView):
 class DocumentEventListApi(APIView):
     """Derived events; `released=false` lists approved submittals linked to procurement lines
     that no workflow has carried onward yet."""
+
     pagination_class = IdCursorPagination  # documents the paginated list in the schema
 
     permission_classes = [HasRole]

@@ -186,3 +186,16 @@ def test_compliance_overview_lists_documents_problems_and_holds(procure, subcont
     row = next(r for r in rows if r["vendor"] == subcontract.vendor)
     assert row["project"] == subcontract.project
     assert [p["kind"] for p in row["payment_problems"]] == ["safety"]
+
+
+def test_management_commands_run(vendors, ada, capsys):
+    from django.core.management import call_command
+
+    compliance_policy_set(actor=ada, kind="insurance", warn_days=30)
+    compliance_document_record(
+        vendor=vendors["steel"], kind="insurance", expires_on=TODAY + timedelta(days=5)
+    )
+    call_command("compliance_warn")
+    call_command("vendor_duplicates_detect")
+    out = capsys.readouterr().out
+    assert "1 expiry warning(s) sent" in out and "suspected duplicate pair(s)" in out

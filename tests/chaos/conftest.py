@@ -16,7 +16,7 @@ def chaos_runs(default: int = 1) -> int:
 
 
 @pytest.fixture
-def hub(transactional_db, odoo_sim_process, tmp_path):
+def hub(request, transactional_db, tmp_path):
     """Odoo simulator process, gunicorn, two qcluster workers and the dispatch ticker against
     this test's PostgreSQL database and Redis DB 7. Logs in tmp_path/*.log."""
     if connection.vendor != "postgresql":
@@ -25,7 +25,7 @@ def hub(transactional_db, odoo_sim_process, tmp_path):
         redis_flush()
     except Exception as exc:  # no Redis: the broker the workers need
         pytest.skip(f"Redis not reachable for the crash matrix: {exc}")
-    hub = Hub(workdir=tmp_path, odoo=odoo_sim_process)
+    hub = Hub(workdir=tmp_path, odoo=request.getfixturevalue("odoo_sim_process"))
     setup_systems(hub)
     try:
         hub.start_web()

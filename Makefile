@@ -19,12 +19,13 @@ $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
-## demo: set up and run web + worker + simulators on SQLite (http://127.0.0.1:8000)
+## demo: set up and run web + worker + simulators on SQLite (http://127.0.0.1:8000; other ports:
+##   make demo DEMO_ARGS="--web-port 8180 --odoo-port 8169 --platform-port 8170")
 demo: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 	$(PY) manage.py sync_schedules
-	$(PY) manage.py run_demo
+	$(PY) manage.py run_demo $(DEMO_ARGS)
 
 ## test: set up and run the test suite (SQLite unless DATABASE_URL is set)
 test: install-test

@@ -99,3 +99,28 @@ def test_reseeding_disables_the_demo_routes_the_targets_cannot_take():
     assert old.enabled is False and old.version == 2
     assert kept.enabled is True
     assert SyncPolicy.objects.filter(domain="cost_code", target_system__code="odoo").exists()
+
+
+def test_run_demo_ports_reach_the_processes_and_the_demo_systems():
+    from apps.connectors.demo import seed as seed_systems
+    from apps.connectors.models import System
+    from apps.core.demo_processes import demo_processes
+    from apps.core.management.commands.run_demo import Command
+
+    specs = {
+        spec.name: spec.args
+        for spec in demo_processes(web_port=8180, odoo_port=8169, platform_port=8170)
+    }
+    assert specs["odoo-sim"] == ("--port", "8169")
+    assert specs["web"][0] == "127.0.0.1:8180"
+    assert "http://127.0.0.1:8180" in specs["platforms"]
+    assert specs["platforms"][specs["platforms"].index("--serve-port") + 1] == "8170"
+
+    seed_systems(StringIO())
+    System.objects.filter(code="procore").update(base_url="https://procore.example.com")
+    Command(stdout=StringIO())._point_systems_at(8169, 8170)
+    urls = dict(System.objects.values_list("code", "base_url"))
+    assert urls["odoo"] == "http://127.0.0.1:8169"
+    assert urls["acc"] == "http://127.0.0.1:8170"
+    assert urls["procore"] == "https://procore.example.com"  # not a local simulator: kept
+    assert urls["p6"] == ""

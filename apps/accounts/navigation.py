@@ -31,6 +31,7 @@ NAV_ITEMS = [
     NavItem("Banking", "banking:statements", (FINANCE, INTEGRATION_ADMIN)),
     NavItem("Billing", "billing:index", (FINANCE, PMO, APPROVER, INTEGRATION_ADMIN)),
     NavItem("Reports", "reports:index", (PMO, FINANCE)),
+    NavItem("Field", "field:index", (PMO, FINANCE, INTEGRATION_ADMIN)),
     NavItem("Group", "entities:index", (PMO, FINANCE, INTEGRATION_ADMIN)),
     NavItem("Vendor changes", "vendors:bank_changes", (FINANCE, INTEGRATION_ADMIN)),
     NavItem("Compliance", "compliance:index", (FINANCE, PMO)),

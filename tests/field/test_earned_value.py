@@ -169,3 +169,22 @@ def test_finance_sets_a_project_rate_from_the_page(field_week, client_for, fiona
     assert response.status_code == 302
     rate = FieldRate.objects.get(kind="equipment", key="PMP-04")
     assert (rate.project, rate.rate, rate.currency) == (field_week.project, D("75.5"), "EUR")
+
+
+def test_demo_seed_gives_the_emitters_trades_and_equipment_a_rate(school):
+    import io
+
+    from apps.field import demo
+
+    demo.seed(io.StringIO())
+    demo.seed(io.StringIO())  # idempotent
+    keys = set(FieldRate.objects.filter(project=school).values_list("kind", "key"))
+    assert {("labour", "concrete"), ("equipment", "CRN-01"), ("labour", "*")} <= keys
+    assert FieldRate.objects.filter(project=school).count() == 8
+
+
+def test_field_is_in_the_navigation_of_pmo_not_of_requesters(pat, rob):
+    from apps.accounts.navigation import nav_for
+
+    assert "Field" in [item["label"] for item in nav_for(pat)]
+    assert "Field" not in [item["label"] for item in nav_for(rob)]

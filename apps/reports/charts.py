@@ -57,7 +57,9 @@ def cashflow_figure(*, rows: list[dict], currency: str, month_urls: list[str]) -
     }
 
 
-def schedule_health_figure(*, sections: list[dict], labels: dict, colours: dict) -> dict:
+def schedule_health_figure(
+    *, sections: list[dict], labels: dict, colours: dict, project_url
+) -> dict:
     """Stacked bars per project: milestones on time, at risk, slipped in the latest update."""
     projects = [section["project"].code for section in sections]
     data = [
@@ -67,7 +69,7 @@ def schedule_health_figure(*, sections: list[dict], labels: dict, colours: dict)
             "x": projects,
             "y": [section["counts"][key] for section in sections],
             "marker": {"color": colours[key]},
-            "customdata": [f"#milestones-{code}" for code in projects],
+            "customdata": [project_url(code) for code in projects],
         }
         for key, label in labels.items()
     ]

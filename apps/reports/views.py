@@ -137,7 +137,13 @@ def schedule_health(request):
         return _export(report["rows"], MILESTONE_COLUMNS, fmt, "schedule-health")
     health_json = _figure_json(
         charts.schedule_health_figure(
-            sections=report["sections"], labels=HEALTH_LABELS, colours=HEALTH_COLOURS
+            sections=report["sections"],
+            labels=HEALTH_LABELS,
+            colours=HEALTH_COLOURS,
+            project_url=lambda code: (
+                f"{reverse('reports:schedule_health')}?{urlencode({'project': code})}"
+                f"#milestones-{code}"
+            ),
         )
     )
     trend_json = _figure_json(
@@ -200,12 +206,15 @@ def procurement_pipeline(request):
     fmt = request.GET.get("format", "")
     if fmt in EXPORT_FORMATS:
         return _export(report["rows"], PIPELINE_COLUMNS, fmt, "procurement-pipeline")
+    query = _query_without(request, "format")
+    here = f"{reverse('reports:pipeline')}{'?' if query else ''}{query}"
     stage_urls = {
         "requisitions": reverse("procurement:requisitions"),
         "approved": reverse("procurement:requisitions") + "?status=approved",
         "commitments": reverse("procurement:commitments"),
-        "receipts": "#missing-receipts",
-        "invoices": "#unmatched-invoices",
+        # Receipts and invoices wait on this page: their tables below, with the same filters.
+        "receipts": f"{here}#missing-receipts",
+        "invoices": f"{here}#unmatched-invoices",
         "payments": reverse("procurement:invoices"),
     }
     for row in report["rows"]:

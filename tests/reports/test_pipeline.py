@@ -139,6 +139,9 @@ def test_period_filters_each_stage_by_its_date(pat, pipeline):
 def test_page_drills_into_the_waiting_records(fiona, client_for, pipeline):
     html = client_for(fiona).get("/reports/procurement-pipeline/").content.decode()
     assert 'data-plotly-figure="fig-pipeline-EUR"' in html
+    # The receipts stage (table row and chart bar) leads to the late deliveries below.
+    assert 'href="/reports/procurement-pipeline/#missing-receipts"' in html
+    assert '"/reports/procurement-pipeline/#missing-receipts"' in html.split("fig-pipeline-EUR")[1]
     missing = html[html.index('id="pipeline-missing-receipts"') :]
     assert f'href="/procurement/commitments/{pipeline["a"].pk}/"' in missing
     assert f'href="/procurement/commitments/{pipeline["b"].pk}/"' not in missing

@@ -5,4 +5,8 @@ from apps.core.schedules import ScheduleSpec
 SCHEDULES = [
     ScheduleSpec(name="ledger-dispatch", func="apps.ledger.tasks.dispatch_due", minutes=1),
     ScheduleSpec(name="ledger-sweep", func="apps.ledger.tasks.sweep", minutes=1),
+    # PostgreSQL: the event table's monthly partitions, created three months ahead (daily).
+    ScheduleSpec(
+        name="ledger-partitions", func="apps.ledger.tasks.partitions_ensure", cron="17 3 * * *"
+    ),
 ]

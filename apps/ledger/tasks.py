@@ -44,3 +44,10 @@ def sweep() -> dict:
 
         async_task("apps.ledger.tasks.dispatch_due", q_options={"timeout": 60})
     return result
+
+
+def partitions_ensure() -> dict:
+    """Create the ledger's upcoming monthly partitions (PostgreSQL; a no-op elsewhere)."""
+    from apps.ledger.partitions import partitions_ensure as ensure
+
+    return ensure()

@@ -19,6 +19,12 @@ from apps.core.errors import ApplicationError
 from apps.sync.handlers import ApplyResult, DomainHandler, ProcessingContext, register_handler
 
 
+def event_key(transaction) -> str:
+    """The device event's own key: a replay (key "<key>#replay-…") is the same event, so it can
+    never apply an event twice, and a held event replayed after the fix applies once."""
+    return str(transaction.idempotency_key).split("#replay-", 1)[0]
+
+
 @register_handler("field_quantity")
 class FieldEventHandler(DomainHandler):
     schemas = {}
@@ -37,7 +43,7 @@ class FieldEventHandler(DomainHandler):
         return problems
 
     def subject(self, ctx: ProcessingContext) -> str:
-        return str(ctx.transaction.idempotency_key)[:100]
+        return event_key(ctx.transaction)[:100]
 
     def apply(self, ctx: ProcessingContext) -> ApplyResult:
         from apps.field.services import FieldEventProblem, field_event_apply
@@ -55,7 +61,7 @@ class FieldEventHandler(DomainHandler):
                 project=ctx.project,
                 operation=tx.operation,
                 canonical=ctx.canonical,
-                idempotency_key=tx.idempotency_key,
+                idempotency_key=event_key(tx),
                 arrived_at=tx.received_at,
                 ledger_transaction_id=tx.pk,
             )

@@ -268,3 +268,33 @@ def test_subcontractor_milestone_completion_submits_a_progress_claim(procure, de
     assert (line.commitment_line.line_no, line.claimed_percent_to_date) == (1, D("100.00"))
     assert str(claim.period_end) == "2026-03-20"
     assert FieldEvent.objects.get(event_id="m-1").progress_claim_number == claim.number
+
+
+def test_a_held_event_replayed_after_the_rate_is_set_is_costed_once(
+    school_budget, deliver, run_pipeline, ada
+):
+    from apps.ledger.services import transaction_replay
+
+    (held,) = deliver(
+        site_event(
+            "equipment.logged",
+            "e-7",
+            "2026-03-02T16:00:00Z",
+            cost_code="03 31 13",
+            phase="P1",
+            equipment_id="PMP-04",
+            hours="4",
+        )
+    )
+    assert held.status == "held"
+    field_rate_set(
+        kind="equipment", key="PMP-04", rate="72.50", currency="EUR", project=school_budget.project
+    )
+    (replayed,) = run_pipeline(transaction_replay(transaction=held, actor=ada, reason="rate set"))
+    assert replayed.status == "delivered", replayed.last_error_message
+    assert school_budget.line("P1", "03 31 13").actual == D("290.00")
+    # Replaying the applied event again changes nothing: it is the same device event.
+    (again,) = run_pipeline(transaction_replay(transaction=replayed, actor=ada, reason="again"))
+    assert again.status == "delivered", again.last_error_message
+    assert school_budget.line("P1", "03 31 13").actual == D("290.00")
+    assert FieldEvent.objects.get().idempotency_key == "field:tab-07:e-7"

@@ -342,6 +342,26 @@ def _hospital(project, vendors, rob, alice, fiona) -> None:
     _bill(ducts, "BWE-1102", date(2026, 2, 2), "300", "85")
     # Billed beyond what was delivered (450 m billed, 300 m received): held.
     _bill(ducts, "BWE-1130", date(2026, 2, 16), "150", "85")
+    # Over its budget line (35,000) by 9.7 %: the hospital's warn policy let it through with a
+    # warning (up to 10 %), so the executive dashboard has an overrun to drill into.
+    _commitment(
+        project,
+        vendors["V-SSL"],
+        CommitmentKind.PURCHASE_ORDER,
+        "Site offices and welfare cabins, 12 months",
+        [
+            {
+                "budget_line": _line(project, "E1", "01 52 13"),
+                "quantity": "12",
+                "unit": "month",
+                "unit_price": "3200",
+                "billing_basis": BillingBasis.ORDERED,
+            }
+        ],
+        rob,
+        alice,
+        date(2025, 11, 17),
+    )
     requisition = requisition_create(
         project=project,
         requested_by=rob,

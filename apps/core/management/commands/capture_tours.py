@@ -33,9 +33,10 @@ def _ids() -> dict:
             Commitment.objects.filter(requisition__title="Ready-mix for the level 2 slab")
         ),
         "held_bill": first_id(Invoice.objects.filter(number="HCS-88302")),
-        "steel_line": first_id(
+        # The hospital's site offices: committed 9.7 % over the line under the warn policy.
+        "overrun_line": first_id(
             BudgetLine.objects.filter(
-                project__code="SCH-001", phase__code="P2", cost_code__code="05 12 23"
+                project__code="HOS-002", phase__code="E1", cost_code__code="01 52 13"
             )
         ),
         "gypsum_line": first_id(
@@ -66,7 +67,7 @@ def tours(ids: dict) -> dict:
         ],
         "pat": [
             ("pat-1-executive-dashboard", "/reports/", None),
-            ("pat-2-budget-line-drill-down", f"/reports/budget-lines/{ids['steel_line']}/", None),
+            ("pat-2-budget-line-drill-down", f"/reports/budget-lines/{ids['overrun_line']}/", None),
             ("pat-3-schedule-slips", "/schedule/", None),
             ("pat-4-cash-flow", "/reports/cash-flow/", None),
         ],

@@ -9,7 +9,11 @@ from apps.procurement import models
 class VendorAdmin(admin.ModelAdmin):
     list_display = ("code", "name", "status", "insurance_expiry", "compliance_expiry")
     list_filter = ("status",)
-    search_fields = ("code", "name", "vat")
+    search_fields = ("code", "name")
+    # Tax id and bank details change only through a verified change (apps.vendors), and are
+    # never shown in full.
+    exclude = ("vat", "iban", "bank_account", "bank_name")
+    readonly_fields = ("vat_masked", "iban_masked")
 
 
 @admin.register(models.MatchTolerance)

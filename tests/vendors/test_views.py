@@ -43,3 +43,15 @@ def test_the_person_who_entered_it_is_refused_and_a_second_person_verifies(
 def test_pages_are_for_finance_and_admins(client_for, pat, rob, change):
     assert client_for(pat).get("/vendors/bank-changes/").status_code == 403
     assert client_for(rob).get("/vendors/duplicates/").status_code == 403
+
+
+def test_django_admin_vendor_page_shows_bank_details_masked_and_not_editable(
+    client, change, django_user_model
+):
+    admin_user = django_user_model.objects.create_superuser("root", "root@example.com", "x-pass-1")
+    client.force_login(admin_user)
+    page = client.get(f"/django-admin/procurement/vendor/{change.vendor_id}/change/")
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert OLD_IBAN not in body and "4300" in body
+    assert 'name="iban"' not in body

@@ -17,7 +17,7 @@ from django.db.models import Count, Q
 from apps.accounts.selectors import user_project_ids
 from apps.ledger.models import Transaction
 from apps.workflows.choices import STATUS_COLOURS, InstanceStatus
-from apps.workflows.definitions import PROCURE_TO_PAY, WORKFLOWS, Workflow
+from apps.workflows.definitions import CHANGE_MANAGEMENT, PROCURE_TO_PAY, WORKFLOWS, Workflow
 from apps.workflows.models import WorkflowInstance
 
 INSTANCE_LIMIT = 200
@@ -111,11 +111,14 @@ def workflow_instances(*, user, workflow: Workflow, project_id: int | None = Non
         queryset.select_related("project").prefetch_related("subjects")[:INSTANCE_LIMIT]
     )
     delivered = _odoo_delivered(workflow, [i.correlation_id for i in instances])
+    refused = _change_orders_refused(workflow, instances)
     rows = []
     for instance in instances:
         step, status = instance.current_step, instance.status
         if instance.correlation_id in delivered and status != InstanceStatus.HELD:
             step, status = workflow.odoo_step, InstanceStatus.COMPLETED
+        elif instance.pk in refused:
+            step, status = "rejected", InstanceStatus.STOPPED
         rows.append(
             InstanceRow(
                 key=instance.key,
@@ -134,6 +137,25 @@ def workflow_instances(*, user, workflow: Workflow, project_id: int | None = Non
             )
         )
     return rows
+
+
+def _change_orders_refused(workflow: Workflow, instances: list) -> set[int]:
+    """Change-management instances whose change order was rejected or cancelled (read from the
+    change order itself: the decision is procurement's, no step of ours runs on it)."""
+    if workflow.key != CHANGE_MANAGEMENT:
+        return set()
+    from apps.procurement.models import ChangeOrder
+
+    by_number = {
+        subject.subject_id: instance.pk
+        for instance in instances
+        for subject in instance.subjects.all()
+        if subject.subject_domain == "change_order"
+    }
+    numbers = ChangeOrder.objects.filter(
+        number__in=list(by_number), status__in=["rejected", "cancelled"]
+    ).values_list("number", flat=True)
+    return {by_number[number] for number in numbers}
 
 
 # --- procure-to-pay, derived from the procurement records ---------------------------------

@@ -164,3 +164,39 @@ def test_change_event_on_an_unbudgeted_cost_code_is_held_with_the_reason(
     assert "03 31 13" in tx.last_error_message and "phase" in tx.last_error_message
     assert not ChangeOrder.objects.exists()
     assert not WorkflowInstance.objects.exists()
+
+
+def test_rejected_change_order_stops_the_flow_and_odoo_keeps_its_budget(
+    client,
+    odoo_sim,
+    erp,
+    drain,
+    platform_world,
+    platform_systems,
+    sim_school,
+    school_budget,
+    rob,
+    alice,
+    authority,
+    pat,
+):
+    event_id = _change_event(platform_world, sim_school, amount="4000.00")
+    response = post_delivery(client, _delivery(platform_world, sim_school, event_id))
+    assert response.status_code == 202
+    drain()
+    change = ChangeOrder.objects.get()
+    approval_decide(
+        request_id=pending_request(change).id,
+        actor=alice,
+        decision=Decision.REJECT,
+        comment="Not in the client's instruction",
+    )
+    drain()
+    change.refresh_from_db()
+    assert change.status == "rejected"
+    assert not Transaction.objects.filter(direction="outbound").exists()
+    assert _cable_budget_amounts(odoo_sim) == [D("150000")]
+    cables = school_budget.line("P3", "26 05 19")
+    assert cables.revised == D("90000.00")
+    (row,) = workflow_instances(user=pat, workflow=WORKFLOWS["change_management"])
+    assert (row.step, row.status) == ("rejected", "stopped")

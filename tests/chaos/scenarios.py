@@ -85,8 +85,10 @@ def _odoo_fault(config: dict, *, until_attempts: int = 1) -> Callable[[Hub, list
         sender = Sender(hub, codes).start()
         sender.join()
         wait_for(
-            lambda: sum(hub.odoo.stats().get("faults", {}).values()) - sum(before.values())
-            >= until_attempts,
+            lambda: (
+                sum(hub.odoo.stats().get("faults", {}).values()) - sum(before.values())
+                >= until_attempts
+            ),
             timeout=40,
             what=f"the Odoo fault {config} to fire",
         )

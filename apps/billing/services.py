@@ -531,3 +531,51 @@ def pay_application_odoo_update(
                 },
             )
         return app
+
+
+def pay_applications_refresh_from_odoo(*, max_pages: int = 20) -> int:
+    """Pull the customer invoices of still-unpaid pay applications from each Odoo target into
+    the ledger (domain customer_invoice; the pipeline's handler updates the pay applications).
+    Reads from the oldest such approval on, without moving the shared account.move sync cursor
+    (vendor bills use it). Each Odoo version of an invoice is recorded once (its key)."""
+    from datetime import timedelta
+
+    from apps.connectors.registry import connector_for
+    from apps.ledger.choices import Trigger
+    from apps.ledger.services import transaction_record_inbound
+    from apps.procurement.outbound import odoo_targets
+
+    waiting = PayApplication.objects.filter(status__in=(S.APPROVED, S.INVOICED, S.PARTIALLY_PAID))
+    oldest = waiting.order_by("approved_at").values_list("approved_at", flat=True).first()
+    if oldest is None:
+        return 0
+    numbers = set(waiting.values_list("number", flat=True))
+    since = (oldest - timedelta(days=1)).strftime("%Y-%m-%d %H:%M:%S")
+    recorded = 0
+    for system in odoo_targets():
+        connector = connector_for(system)
+        try:
+            cursor = None
+            for _ in range(max_pages):
+                page = connector.pull(
+                    domain="customer_invoice", since=None if cursor else since, cursor=cursor
+                )
+                for record in page.records:
+                    if record.get("number") not in numbers:
+                        continue
+                    _, created = transaction_record_inbound(
+                        system=system,
+                        domain="customer_invoice",
+                        operation="upsert",
+                        payload=record,
+                        idempotency_key=record["idempotency_key"],
+                        external_id=str(record["external_id"]),
+                        trigger=Trigger.POLL,
+                    )
+                    recorded += int(created)
+                cursor = page.next_cursor
+                if not cursor:
+                    break
+        finally:
+            connector.close()
+    return recorded

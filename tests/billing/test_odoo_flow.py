@@ -9,7 +9,11 @@ import pytest
 from apps.approvals.choices import Decision
 from apps.approvals.services import approval_decide
 from apps.billing.models import PayApplication
-from apps.billing.services import pay_application_create, pay_application_submit
+from apps.billing.services import (
+    pay_application_create,
+    pay_application_submit,
+    pay_applications_refresh_from_odoo,
+)
 from apps.connectors.registry import connector_for
 from apps.core.errors import ApplicationError
 from apps.ledger.models import Transaction
@@ -165,7 +169,9 @@ def test_pay_application_reaches_odoo_as_customer_invoice_and_payment_flows_back
     assert app.status == "partially_paid" and app.paid_amount == D("100000.00")
 
     pay("269000")
-    _pull_invoice(odoo_target, make_inbound, app.number)
+    # The scheduled refresh pulls the unpaid pay applications' invoices (no test helper).
+    assert pay_applications_refresh_from_odoo() == 1
+    assert pay_applications_refresh_from_odoo() == 0  # same Odoo version: recorded once
     drain()
     app.refresh_from_db()
     assert app.status == "paid" and app.paid_amount == D("369000.00")

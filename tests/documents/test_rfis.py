@@ -138,3 +138,14 @@ def test_rfi_page_lists_flags_and_raises_the_change_order(
     )
     assert response.status_code == 302
     assert PotentialChange.objects.get().change_order is not None
+
+
+def test_document_page_shows_the_rfi_fields(
+    school, sync_systems, make_inbound, run_pipeline, client_for, pat
+):
+    run_pipeline(make_inbound(sync_systems.procore, "document", _delivery(PROCORE_RFI)))
+    document = Document.objects.get(kind="rfi")
+    page = client_for(pat).get(f"/documents/{document.id}/")
+    assert page.status_code == 200
+    assert b'id="rfi"' in page.content and b"Hanna Architect" in page.content
+    assert b"12500.50" in page.content

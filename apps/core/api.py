@@ -141,6 +141,11 @@ def api_error_responses_document(result, generator, request, public):
             if "ingest" in operation.get("tags", []):  # documented in full by their own hook
                 continue
             responses = operation.setdefault("responses", {})
+            # An endpoint rendering other media types (feeds: JSON Lines, CSV) renders its errors
+            # with them too: document the error shape under each of them.
+            content = dict(ref)
+            for media_type in responses.get("200", {}).get("content", {}):
+                content.setdefault(media_type, ref["application/json"])
             for status_code, description in _API_ERROR_RESPONSES.items():
-                responses.setdefault(status_code, {"description": description, "content": ref})
+                responses.setdefault(status_code, {"description": description, "content": content})
     return result

@@ -99,6 +99,8 @@ class PayApplicationDetailOutput(PayApplicationOutput):
 class ContractListApi(APIView):
     """Owner contracts the reader can see; finance creates them with their schedule of values."""
 
+    pagination_class = IdCursorPagination  # documents the paginated list in the schema
+
     permission_classes = [HasRole]
     required_roles = READ_ROLES
     write_roles = WRITE_ROLES
@@ -159,6 +161,8 @@ class ContractDetailApi(APIView):
 
 class PayApplicationListApi(APIView):
     """Pay applications the reader can see; finance computes a new one for a period."""
+
+    pagination_class = IdCursorPagination  # documents the paginated list in the schema
 
     permission_classes = [HasRole]
     required_roles = READ_ROLES

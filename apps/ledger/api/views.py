@@ -126,7 +126,6 @@ FILTER_PARAMETERS = [
 
 class TransactionListApi(APIView):
     pagination_class = IdCursorPagination  # documents the paginated list in the schema
-    pagination_class = IdCursorPagination  # documents the paginated list in the schema
     permission_classes = [HasRole]
     required_roles = LEDGER_ROLES
 
@@ -228,7 +227,6 @@ class RefusedRequestOutput(serializers.Serializer):
 
 
 class RefusedRequestListApi(APIView):
-    pagination_class = IdCursorPagination  # documents the paginated list in the schema
     pagination_class = IdCursorPagination  # documents the paginated list in the schema
     permission_classes = [HasRole]
     required_roles = (INTEGRATION_ADMIN,)

@@ -334,8 +334,21 @@ def _item_or_404(request, item_id: int) -> ExceptionItem:
         raise Http404(exc.message) from exc
 
 
-def _linked_transactions(item):
-    return [link.transaction for link in selectors.exception_links(item=item)]
+def _links_with_onward(item) -> list:
+    """The item's links, each transaction with the deliveries it caused onward (e.g. to Odoo)
+    as `tx.onward`: one query for all of them."""
+    from apps.ledger.models import Transaction
+
+    links = list(selectors.exception_links(item=item).select_related("transaction__system"))
+    onward: dict[int, list] = {}
+    children = Transaction.objects.filter(
+        parent_id__in=[link.transaction_id for link in links], direction="outbound"
+    ).select_related("system")
+    for child in children.order_by("id"):
+        onward.setdefault(child.parent_id, []).append(child)
+    for link in links:
+        link.transaction.onward = onward.get(link.transaction_id, [])
+    return links
 
 
 def _payload_diff(transactions) -> str:
@@ -404,12 +417,22 @@ def _allowed_actions(request, item) -> dict:
 
 
 def _detail_context(request, item, **extra):
-    transactions = _linked_transactions(item)
+    links = _links_with_onward(item)
+    transactions = [link.transaction for link in links]
     assignees = selectors.assignable_users()
     allowed = _allowed_actions(request, item)
+    business = _business_record(item)
+    invoice = item_invoice(item=item)
+    if invoice is not None:
+        business["invoice"] = (
+            f"{invoice.number} from {invoice.vendor.code} — {invoice.get_status_display()}, "
+            f"{invoice.get_match_status_display().lower()}"
+        )
+        if invoice.commitment_id:
+            business["po"] = invoice.commitment.number
     return {
         "item": item,
-        "links": selectors.exception_links(item=item),
+        "links": links,
         "transactions": transactions,
         "diff": _payload_diff(transactions),
         # Keep refreshing the statuses while any linked transaction is still moving.
@@ -419,7 +442,7 @@ def _detail_context(request, item, **extra):
             if transactions
             else ""
         ),
-        "business": _business_record(item),
+        "business": business,
         "comments": selectors.exception_comments(item=item),
         "override_requests": selectors.override_request_list(item=item),
         "allowed": allowed,

@@ -106,10 +106,39 @@ def _require_invoice(item: ExceptionItem):
     return invoice
 
 
-def exception_manual_match_preview(*, item: ExceptionItem, allocations) -> dict:
+def _require_scope(user, allocations) -> None:
+    """The PO lines picked must be on the user's projects (a system-wide bill item is visible to
+    every reviewer; the commitments are not)."""
+    from apps.accounts.selectors import user_project_ids
+    from apps.procurement.models import CommitmentLine
+
+    allowed = user_project_ids(user=user)
+    if allowed is None:
+        return
+    ids = set()
+    for spec in allocations or []:
+        value = spec.get("commitment_line") if isinstance(spec, dict) else None
+        try:
+            ids.add(int(value))
+        except (TypeError, ValueError):
+            continue
+    projects = set(
+        CommitmentLine.objects.filter(pk__in=ids).values_list("commitment__project_id", flat=True)
+    )
+    if projects - allowed:
+        raise ApplicationError(
+            "The purchase-order lines picked are on a project you do not work on.",
+            code="project_not_allowed",
+            status_code=403,
+        )
+
+
+def exception_manual_match_preview(*, item: ExceptionItem, allocations, user) -> dict:
     from apps.procurement.services.manual_match import invoice_match_preview
 
-    return invoice_match_preview(invoice=_require_invoice(item), allocations=allocations)
+    invoice = _require_invoice(item)
+    _require_scope(user, allocations)
+    return invoice_match_preview(invoice=invoice, allocations=allocations)
 
 
 @transaction.atomic
@@ -126,6 +155,7 @@ def exception_manual_match(*, item: ExceptionItem, actor, allocations, note: str
             status_code=409,
         )
     invoice = _require_invoice(item)
+    _require_scope(actor, allocations)
     result = invoice_match_manual(invoice=invoice, allocations=allocations, actor=actor, note=note)
     item.refresh_from_db()
     summary = (

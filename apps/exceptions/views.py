@@ -688,7 +688,7 @@ def manual_match_preview(request, item_id: int):
     context = {"item": item}
     try:
         context["preview"] = exception_manual_match_preview(
-            item=item, allocations=_match_allocations(request, item)
+            item=item, allocations=_match_allocations(request, item), user=request.user
         )
     except ApplicationError as exc:
         context["error"] = exc.message

@@ -438,3 +438,25 @@ def test_manual_match_posts_the_bill_in_odoo(
     assert post.status == "delivered", post.last_error_message
     (bill,) = odoo_sim.records("account.move", ["state"], [("id", "=", bill_id)])
     assert bill["state"] == "posted"
+
+
+def test_po_lines_of_a_project_the_reviewer_does_not_work_on_are_refused(
+    po, bridge, api_client_for
+):
+    from apps.accounts import roles
+    from apps.accounts.services import user_create
+
+    fred = user_create(
+        username="fred", password="x-Pass-12345", roles=[roles.FINANCE], projects=[bridge]
+    )
+    invoice, item = _unmatched_bill(po)  # no project yet: every reviewer sees the item
+    body = {"allocations": _allocations(invoice, po), "note": "not mine"}
+    client = api_client_for(fred)
+    for name in ("manual_match_preview", "manual_match"):
+        response = client.post(
+            reverse(f"exceptions-api:{name}", args=[item.pk]), body, format="json"
+        )
+        assert response.status_code == 403, response.content
+    invoice.refresh_from_db()
+    item.refresh_from_db()
+    assert invoice.commitment_id is None and item.is_active

@@ -79,7 +79,9 @@ class ExceptionManualMatchPreviewApi(_ManualMatchBase):
     def post(self, request, item_id: int):
         item = selectors.exception_get(user=request.user, item_id=item_id)
         data = self._input(request)
-        preview = exception_manual_match_preview(item=item, allocations=data["allocations"])
+        preview = exception_manual_match_preview(
+            item=item, allocations=data["allocations"], user=request.user
+        )
         return Response(PreviewOutput(preview).data)
 
 

@@ -324,6 +324,14 @@ def test_progress_claims_certify_cumulatively_with_their_own_rules(procure, dora
         lines=[{"line": line, "percent_complete": "50"}],
     )
     assert february.lines.get().previous_certified_quantity == D("45")
+    with pytest.raises(ApplicationError) as refused:  # a second claim for February
+        progress_claim_submit(
+            commitment=sc,
+            submitted_by=rob,
+            period_end=date(2026, 2, 28),
+            lines=[{"line": line, "percent_complete": "60"}],
+        )
+    assert refused.value.code == "duplicate_claim" and february.number in refused.value.message
     progress_claim_certify(claim=february, certified_by=sam)
     line.refresh_from_db()
     assert line.received_quantity == D("100")

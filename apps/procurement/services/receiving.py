@@ -224,6 +224,16 @@ def progress_claim_submit(
                 code="progress_backwards",
             )
         planned.append((line, quantity, percent, previous))
+    existing = ProgressClaim.objects.filter(commitment=commitment, period_end=period_end).first()
+    if existing is not None:
+        # One claim per period: a resend or a second claim for the period is refused by name,
+        # not left to the database's unique constraint.
+        raise ApplicationError(
+            f"{commitment.number} already has claim {existing.number} for the period ending "
+            f"{period_end}; revise that claim instead.",
+            code="duplicate_claim",
+            status_code=409,
+        )
     claim = ProgressClaim.objects.create(
         number=next_number("PC"),
         commitment=commitment,

@@ -106,6 +106,8 @@ def test_drilldown_lists_the_commitment_lines_behind_a_budget_line(pat, client_f
     assert response.status_code == 200
     assert po.number in html
     assert f"/procurement/commitments/{po.pk}/" in html
+    # each figure under its own label, formatted as money
+    assert '<div class="kpi-label">Committed</div><div class="kpi">1,000.00</div>' in html
     # and the report's committed figure on that line includes the PO
     report = client_for(pat).get("/reports/?format=csv").content.decode()
     row = next(

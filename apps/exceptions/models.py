@@ -91,6 +91,15 @@ class ExceptionItem(models.Model):
         indexes = [
             models.Index(fields=["status", "category"], name="exc_status_category"),
             models.Index(fields=["project", "status"], name="exc_project_status"),
+            # The queue's counters (per category, per view, per ageing bucket) read only the
+            # active items: a covering partial index lets PostgreSQL count them from the index
+            # alone (index-only scan) instead of visiting every active row of the table.
+            models.Index(
+                fields=["project", "category", "first_seen_at", "assignee", "sla_due_at"],
+                include=["id"],
+                condition=Q(status__in=[s.value for s in ACTIVE_STATUSES]),
+                name="exc_active_counts",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -177,6 +177,7 @@ SPECTACULAR_SETTINGS = {
         "MatchTargetKindEnum": "apps.banking.choices.MatchTargetKind",
         "EventKindEnum": "apps.ledger.choices.EventKind",
         "AlertEventKindEnum": "apps.monitoring.choices.AlertEventKind",
+        "DocumentKindEnum": "apps.compliance.choices.DocumentKind",
     },
     # The ingest endpoints are plain Django views (the hot path); this hook documents them.
     "POSTPROCESSING_HOOKS": [

@@ -18,6 +18,9 @@ api_v1 = [
     path("", include("apps.reports.api.urls")),
     path("", include("apps.billing.api.urls")),
     path("", include("apps.feeds.api.urls")),
+    path("", include("apps.entities.api.urls")),
+    path("", include("apps.vendors.api.urls")),
+    path("", include("apps.compliance.api.urls")),
 ]
 
 urlpatterns = [

@@ -175,3 +175,53 @@ def compliance_payment_hold_reason(*, invoice) -> dict | None:
         "trace_key": f"compliance:{invoice.vendor_id}:{invoice.project_id or 0}",
         "problems": problems,
     }
+
+
+def _visible(queryset, *, user):
+    """Rows of the user's projects, and group-wide rows (no project) of vendors with a
+    commitment on one of them: what the /compliance/ page would show the user."""
+    from apps.accounts.selectors import user_project_ids
+    from apps.procurement.models import Commitment
+
+    ids = user_project_ids(user=user)
+    if ids is None:
+        return queryset
+    vendor_ids = Commitment.objects.filter(project_id__in=ids).values("vendor_id")
+    return queryset.filter(
+        Q(project_id__in=ids) | Q(project__isnull=True, vendor_id__in=vendor_ids)
+    )
+
+
+def compliance_document_list(
+    *, user, vendor=None, project=None, kind: str = "", expired: bool | None = None, on=None
+):
+    """Documents the user may see, newest first; `expired` compares with `on` (default today)."""
+    on = on or timezone.localdate()
+    queryset = _visible(
+        ComplianceDocument.objects.select_related("vendor", "project", "recorded_by"), user=user
+    )
+    if vendor is not None:
+        queryset = queryset.filter(vendor=vendor)
+    if project is not None:
+        queryset = queryset.filter(Q(project=project) | Q(project__isnull=True))
+    if kind:
+        queryset = queryset.filter(kind=kind)
+    if expired is True:
+        queryset = queryset.filter(expires_on__lt=on)
+    elif expired is False:
+        queryset = queryset.filter(Q(expires_on__isnull=True) | Q(expires_on__gte=on))
+    return queryset
+
+
+def compliance_hold_list(*, user, status: str = "", vendor=None, project=None):
+    """Holds the user may see (their projects), newest first."""
+    queryset = _visible(
+        ComplianceHold.objects.select_related("vendor", "project", "invoice"), user=user
+    )
+    if status:
+        queryset = queryset.filter(status=status)
+    if vendor is not None:
+        queryset = queryset.filter(vendor=vendor)
+    if project is not None:
+        queryset = queryset.filter(project=project)
+    return queryset

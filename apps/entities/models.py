@@ -23,6 +23,15 @@ class Entity(models.Model):
         related_name="entities",
     )
     odoo_company_id = models.PositiveIntegerField(null=True, blank=True)
+    # The vendor record other group companies buy from this entity under: a commitment to it
+    # from another entity's project is intercompany (recognised on both sides, reconciled).
+    vendor = models.OneToOneField(
+        "procurement.Vendor",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="group_entity",
+    )
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -157,3 +166,52 @@ class EntityApprovalThreshold(models.Model):
             f"{self.entity.code} {self.document_type}: level {self.level} above "
             f"{self.above_amount} {self.currency}"
         )
+
+
+class IntercompanyState(models.TextChoices):
+    RECOGNISED = "recognised", "Recognised on both sides"
+    AGREED = "agreed", "Reconciled: both sides agree"
+    DIFFERENCE = "difference", "Reconciled: sides differ"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class IntercompanyCommitment(models.Model):
+    """A commitment between two entities of the group: the buyer's purchase order (the
+    commitment, sent to the buyer's Odoo company) and the seller's sales order (sent to the
+    seller's Odoo company), kept together so the reconciliation job can compare the two sides."""
+
+    commitment = models.OneToOneField(
+        "procurement.Commitment", on_delete=models.PROTECT, related_name="intercompany"
+    )
+    buyer = models.ForeignKey(Entity, on_delete=models.PROTECT, related_name="ic_purchases")
+    seller = models.ForeignKey(Entity, on_delete=models.PROTECT, related_name="ic_sales")
+    currency = models.CharField(max_length=3)
+    # What the hub recognised on each side (the seller's figure is the sales order it sent).
+    buyer_amount = models.DecimalField(max_digits=18, decimal_places=2)
+    seller_amount = models.DecimalField(max_digits=18, decimal_places=2)
+    state = models.CharField(
+        max_length=12, choices=IntercompanyState, default=IntercompanyState.RECOGNISED
+    )
+    seller_transaction = models.ForeignKey(
+        "ledger.Transaction", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recognised_at = models.DateTimeField(auto_now_add=True)
+    reconciled_at = models.DateTimeField(null=True, blank=True)
+    # The last comparison: {"buyer": {...}, "seller": {...}, "differences": {field: {...}}}.
+    last_result = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-recognised_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(buyer=models.F("seller")), name="intercompany_two_entities"
+            ),
+        ]
+        indexes = [models.Index(fields=["state"], name="intercompany_state")]
+
+    def __str__(self) -> str:
+        return f"{self.buyer.code} → {self.seller.code}: {self.commitment_id}"
+
+    @property
+    def trace_key(self) -> str:
+        return f"intercompany:{self.commitment_id}"

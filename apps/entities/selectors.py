@@ -28,7 +28,7 @@ def entity_ids_for_user(*, user) -> set[int]:
 
 def entity_list(*, user=None) -> QuerySet[Entity]:
     """Entities a user may see: admins and users without entity memberships see all of them."""
-    queryset = Entity.objects.select_related("odoo_system")
+    queryset = Entity.objects.select_related("odoo_system", "vendor")
     if user is None:
         return queryset
     from apps.accounts.roles import is_admin
@@ -232,11 +232,84 @@ def group_report(*, user, on: date, currency: str | None = None) -> dict:
             row["rate_date"] = converted["rate_date"]
             totals[measure] += converted["amount"]
         rows.append(row)
+    from apps.accounts.selectors import user_project_ids
+
+    intercompany = intercompany_committed(
+        on=on, target=target, project_ids=user_project_ids(user=user)
+    )
+    missing.update(intercompany["missing_rates"])
     return {
         "currency": target,
         "on": on,
         "rows": rows,
         "totals": totals,
+        # Commitments between two entities of the group are eliminated on consolidation.
+        "intercompany_eliminated": intercompany["amount"],
+        "committed_consolidated": totals["committed"] - intercompany["amount"],
         "missing_rates": sorted(missing),
         "complete": not missing,
     }
+
+
+def entity_odoo_system_ids() -> set[int]:
+    """The Odoo Systems an active entity claims (documents of other projects do not go there)."""
+    return set(
+        Entity.objects.filter(active=True, odoo_system__isnull=False)
+        .values_list("odoo_system_id", flat=True)
+        .distinct()
+    )
+
+
+def project_entity_ids(*, project_ids) -> dict[int, int | None]:
+    """{project id: its entity id (None: a group project)} in one query."""
+    from apps.projects.models import Project
+
+    wanted = {pid for pid in project_ids if pid is not None}
+    if not wanted:
+        return {}
+    found = dict(Project.objects.filter(pk__in=wanted).values_list("pk", "entity_id"))
+    return {pid: found.get(pid) for pid in wanted}
+
+
+def intercompany_list(*, user, limit: int = 200) -> list:
+    """Intercompany commitments the user may see: those of their projects, and those their
+    entities buy or sell (a seller's people see what the group buys from them)."""
+    from django.db.models import Q
+
+    from apps.accounts.selectors import user_project_ids
+    from apps.entities.models import IntercompanyCommitment
+
+    queryset = IntercompanyCommitment.objects.select_related(
+        "commitment__project", "commitment__vendor", "buyer", "seller"
+    )
+    project_ids = user_project_ids(user=user)
+    if project_ids is not None:
+        entity_ids = entity_ids_for_user(user=user)
+        queryset = queryset.filter(
+            Q(commitment__project_id__in=project_ids)
+            | Q(buyer_id__in=entity_ids)
+            | Q(seller_id__in=entity_ids)
+        )
+    return list(queryset[:limit])
+
+
+def intercompany_committed(*, on: date, target: str, project_ids: set[int] | None) -> dict:
+    """Intercompany committed amounts (live commitments between two entities), in the group
+    currency: they are eliminated from the consolidated group total."""
+    from apps.entities.models import IntercompanyCommitment, IntercompanyState
+    from apps.procurement.choices import COMMITTED_STATUSES
+
+    rows = IntercompanyCommitment.objects.exclude(state=IntercompanyState.CANCELLED).filter(
+        commitment__status__in=COMMITTED_STATUSES
+    )
+    if project_ids is not None:  # only what the report's committed figures include
+        rows = rows.filter(commitment__project_id__in=project_ids)
+    total, missing = Decimal(0), set()
+    for currency, amount in rows.values_list("commitment__currency", "commitment__total_amount"):
+        try:
+            total += fx_convert(amount=amount, from_currency=currency, to_currency=target, on=on)[
+                "amount"
+            ]
+        except FxRateMissing:
+            missing.add(currency)
+    return {"amount": total, "missing_rates": sorted(missing)}

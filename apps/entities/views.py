@@ -13,8 +13,9 @@ from django.views.decorators.http import require_POST
 from apps.accounts.roles import FINANCE, INTEGRATION_ADMIN, PMO, has_role, role_required
 from apps.connectors.models import System
 from apps.core.errors import ApplicationError
+from apps.entities.intercompany import RECONCILE_DOMAIN
 from apps.entities.models import FxRate
-from apps.entities.selectors import entity_list, group_currency, group_report
+from apps.entities.selectors import entity_list, group_currency, group_report, intercompany_list
 from apps.entities.services import fx_rates_pull
 
 READ_ROLES = (PMO, FINANCE, INTEGRATION_ADMIN)
@@ -43,8 +44,31 @@ def index(request):
             "group_currency": group_currency(),
             "odoo_systems": System.objects.filter(kind="odoo", enabled=True),
             "can_pull": has_role(request.user, INTEGRATION_ADMIN),
+            "intercompany": intercompany_list(user=request.user),
         },
     )
+
+
+@role_required(INTEGRATION_ADMIN)
+@require_POST
+def intercompany_reconcile_now(request):
+    """Run the intercompany reconciliation as a job (a worker runs it; its page shows progress)."""
+    from apps.audit.services import audit_record
+    from apps.sync.choices import JobKind, JobTrigger
+    from apps.sync.services import job_run_create
+    from apps.sync.tasks import job_run_enqueue
+
+    job = job_run_create(
+        kind=JobKind.RECONCILE,
+        name="Reconcile intercompany commitments",
+        trigger=JobTrigger.MANUAL,
+        requested_by=request.user,
+        domain=RECONCILE_DOMAIN,
+    )
+    audit_record(actor=request.user, action="intercompany.reconcile_now", target=job, detail={})
+    job_run_enqueue(job=job)
+    messages.success(request, f"{job.name}: queued as job {job.pk}.")
+    return redirect("jobs:detail", job_id=job.pk)
 
 
 @role_required(INTEGRATION_ADMIN)

@@ -151,6 +151,10 @@ def _pull_all(connector, domain: str) -> list[dict]:
 
 def reconciliation_execute(*, job: JobRun) -> JobRun:
     """Run one reconciliation job (job.system, job.domain[, job.project])."""
+    if job.domain == "intercompany" and job.system_id is None:
+        from apps.entities.intercompany import intercompany_reconcile_execute
+
+        return intercompany_reconcile_execute(job=job)
     if not job_run_start(job=job):
         return job
     system, domain = job.system, job.domain

@@ -96,6 +96,18 @@ def reconciliation_run_all() -> int:
         )
         reconciliation_execute(job=job)
         count += 1
+    from apps.entities.models import IntercompanyCommitment
+
+    if IntercompanyCommitment.objects.exists():
+        # Both sides of the group's intercompany commitments (apps/entities/intercompany.py).
+        job = job_run_create(
+            kind=JobKind.RECONCILE,
+            name="Reconcile intercompany commitments",
+            trigger=JobTrigger.SCHEDULE,
+            domain="intercompany",
+        )
+        reconciliation_execute(job=job)
+        count += 1
     return count
 
 

@@ -13,6 +13,7 @@ from apps.approvals.models import ApprovalRequest
 from apps.approvals.services import approval_request_create
 from apps.audit.services import audit_record
 from apps.core.errors import ApplicationError, PermissionDeniedError
+from apps.entities.intercompany import intercompany_follow
 from apps.procurement import outbound
 from apps.procurement.choices import (
     COMMITTED_STATUSES,
@@ -304,11 +305,15 @@ def change_order_decided(*, request: ApprovalRequest, approved: bool, actor) -> 
         )
     else:
         _apply_to_commitment(change_order)
-        outbound.route(
+        routed = outbound.route(
             domain="change_order",
             operation="apply",
             subject=change_order,
             project=change_order.project,
+        )
+        # An intercompany commitment's sales order follows the change on the seller's side.
+        intercompany_follow(
+            commitment=change_order.commitment, actor=actor, parent=routed[0] if routed else None
         )
     change_order.status = ChangeOrderStatus.APPROVED
     change_order.approved_at = timezone.now()

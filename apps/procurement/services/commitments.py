@@ -15,6 +15,11 @@ from apps.approvals.selectors import approval_requests_for
 from apps.approvals.services import approval_cancel, approval_request_create
 from apps.audit.services import audit_record
 from apps.core.errors import ApplicationError
+from apps.entities.intercompany import (
+    intercompany_cancel,
+    intercompany_parties,
+    intercompany_recognise,
+)
 from apps.procurement import outbound
 from apps.procurement.choices import (
     COMMITTED_STATUSES,
@@ -106,6 +111,7 @@ def commitment_create(
         raise ApplicationError(f"Unknown commitment kind {kind!r}.", code="bad_kind")
     if not (title or "").strip():
         raise ApplicationError("A commitment needs a title.", code="title_required")
+    intercompany_parties(project=project, vendor=vendor)  # refuses an entity buying from itself
     built = _build_lines(project, lines)
     commitment = Commitment.objects.create(
         number=next_number(PREFIX[kind]),
@@ -287,6 +293,7 @@ def commitment_create_from_requisition(
     if vendor is None:
         raise ApplicationError(f"Choose a vendor for {requisition.number}.", code="vendor_required")
     vendor_eligibility_check(vendor=vendor, project=requisition.project)
+    intercompany_parties(project=requisition.project, vendor=vendor)
     approver = _final_approver(requisition) or actor
     commitment = Commitment.objects.create(
         number=next_number(PREFIX[requisition.kind]),
@@ -388,6 +395,8 @@ def commitment_issue(*, commitment: Commitment, actor) -> Commitment:
     outbound.route(
         domain="commitment", operation="create", subject=commitment, project=commitment.project
     )
+    # A commitment to another entity of the group is recognised on the seller's side too.
+    intercompany_recognise(commitment=commitment, actor=actor)
     return commitment
 
 
@@ -498,6 +507,7 @@ def commitment_cancel(*, commitment: Commitment, actor, reason: str) -> Commitme
         outbound.route(
             domain="commitment", operation="cancel", subject=commitment, project=commitment.project
         )
+    intercompany_cancel(commitment=commitment, actor=actor)
     return commitment
 
 

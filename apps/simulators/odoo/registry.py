@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from . import models_account, models_base, models_project, models_purchase, orm
+from . import models_account, models_base, models_project, models_purchase, models_sale, orm
 from .fields import ModelDef, char, datetime_, many2one
 
 MAGIC_FIELDS = ("create_uid", "create_date", "write_uid", "write_date", "display_name")
@@ -16,7 +16,7 @@ def _display_name_compute(model: str):
 
 def build_registry() -> dict[str, ModelDef]:
     registry: dict[str, ModelDef] = {}
-    for module in (models_base, models_purchase, models_account, models_project):
+    for module in (models_base, models_purchase, models_account, models_project, models_sale):
         module.define(registry)
     for name, mdef in registry.items():
         magic = {

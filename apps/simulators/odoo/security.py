@@ -21,6 +21,7 @@ GROUPS = {
     "account.group_account_manager": "Invoicing / Billing Administrator",
     "project.group_project_manager": "Project / Administrator",
     "analytic.group_analytic_accounting": "Technical / Analytic Accounting",
+    "sales_team.group_sale_salesman": "Sales / User: Own Documents Only",
 }
 
 READ = "read"
@@ -39,6 +40,7 @@ ACL_FAMILIES: dict[str, tuple[str, ...]] = {
     ),
     "product": ("base.group_system", "purchase.group_purchase_manager"),
     "purchase": ("purchase.group_purchase_user",),
+    "sale": ("sales_team.group_sale_salesman",),
     "stock": ("stock.group_stock_user",),
     "account": ("account.group_account_invoice",),
     "account_config": ("account.group_account_manager",),

@@ -58,6 +58,8 @@ OBJECT_KWARGS = {
     "line_id": ("banking.BankEntry", None),
     "contract_id": ("billing.OwnerContract", "project__code"),
     "pay_application_id": ("billing.PayApplication", "project__code"),
+    "entity_id": ("entities.Entity", None),
+    "bank_change_id": ("vendors.BankDetailChange", None),
     ("schedule", "job_id"): ("schedule.ImportJob", "project__code"),
     ("approvals", "request_id"): ("approvals.ApprovalRequest", "project__code"),
     ("approvals-api", "request_id"): ("approvals.ApprovalRequest", "project__code"),

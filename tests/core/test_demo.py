@@ -61,9 +61,20 @@ def test_seed_demo_fills_every_area_once_with_months_of_history():
     assert steel.expected_delivery_date > steel.planned_delivery_date
     assert "M3000" in steel.review_flag
     assert Commitment.objects.filter(planned_delivery_date__isnull=False).count() >= 4
+    # The group: two entities, one Odoo company each, and an intercompany order between them
+    # waiting for the worker to send both sides.
+    from apps.entities.models import IntercompanyCommitment
+
+    assert Project.objects.get(code="BRG-003").entity.code == "nbm"
+    assert Project.objects.get(code="SCH-001").entity.code == "nbc"
+    intercompany = IntercompanyCommitment.objects.get()
+    assert (intercompany.buyer.code, intercompany.seller.code) == ("nbc", "nbm")
+    assert intercompany.seller_transaction.domain == "sale_order"
+    assert intercompany.seller_transaction.payload["company_id"] == 2
 
     again = StringIO()
     call_command("seed_demo", stdout=again)
+    assert IntercompanyCommitment.objects.count() == 1
     assert _counts() == first
     assert "seeded nothing new" in again.getvalue()
 

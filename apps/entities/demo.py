@@ -1,11 +1,11 @@
 """Demo group (idempotent): two entities of Northbridge on the one demo Odoo, each its own Odoo
 company, and an intercompany purchase between them.
 
-- nbc  Northbridge Construction GmbH (EUR, Odoo company 1): the school and the hospital;
-- nbm  Northbridge Modular Ltd (GBP, Odoo company 2): the bridge; it also makes precast units
-  and sells them to the group as vendor V-NBM.
+- nbg  Northbridge Construction GmbH (EUR, Odoo company 1): the school and the hospital;
+- nbl  Northbridge Construction Ltd (GBP, Odoo company 2): the bridge; it also makes precast culverts
+  and sells them to the group as vendor V-NBL.
 
-The school's precast stair order from V-NBM is intercompany: the worker sends the purchase order
+The school's precast culvert order from V-NBL is intercompany: the worker sends the purchase order
 to company 1 and the sales order to company 2, and the nightly reconciliation (or "Reconcile
 intercompany now" on /entities/) compares the two. Exchange rates come from the simulator's
 res.currency.rate when the daily pull runs (or "Pull rates" on /entities/).
@@ -30,8 +30,8 @@ from apps.procurement.services import commitment_create, commitment_submit, vend
 from apps.projects.models import BudgetLine, Project
 
 ENTITIES = [
-    ("nbc", "Northbridge Construction GmbH", "EUR", 1, ["SCH-001", "HOS-002"]),
-    ("nbm", "Northbridge Modular Ltd", "GBP", 2, ["BRG-003"]),
+    ("nbg", "Northbridge Construction GmbH", "EUR", 1, ["SCH-001", "HOS-002"]),
+    ("nbl", "Northbridge Construction Ltd", "GBP", 2, ["BRG-003"]),
 ]
 
 
@@ -50,12 +50,12 @@ def seed(stdout) -> None:
         )
         Project.objects.filter(code__in=projects, entity__isnull=True).update(entity=entity)
         entities[code] = entity
-    seller = entities["nbm"]
+    seller = entities["nbl"]
     if seller.vendor_id is None:
         seller.vendor = vendor_upsert(
-            code="V-NBM",
-            name="Northbridge Modular Ltd",
-            email="sales@northbridge-modular.example",
+            code="V-NBL",
+            name="Northbridge Construction Ltd",
+            email="sales@northbridge-ltd.example",
             status=VendorStatus.APPROVED,
             insurance_expiry=timezone.localdate() + timedelta(days=300),
         )
@@ -82,14 +82,15 @@ def _intercompany_order(vendor, stdout) -> None:
             project=school,
             vendor=vendor,
             kind=CommitmentKind.PURCHASE_ORDER,
-            title="Precast stair units from Northbridge Modular",
+            title="Precast box culverts for the school's storm drain, from Northbridge Ltd",
             lines=[
                 {
                     "budget_line": line,
-                    "description": "Precast concrete stair flight, 1.2 m",
+                    "description": "Precast concrete box culvert 2.0 × 1.5 m",
+                    "product_code": "PRC-CULVERT-2015",
                     "quantity": Decimal("4"),
-                    "unit": "ea",
-                    "unit_price": Decimal("2450"),
+                    "unit": "Units",
+                    "unit_price": Decimal("3250"),
                 }
             ],
             created_by=users["rob"],
@@ -102,4 +103,4 @@ def _intercompany_order(vendor, stdout) -> None:
     except ApplicationError as exc:  # said, not swallowed: the rest of the demo still starts
         stdout.write(f"  intercompany demo order not placed: {exc.message}")
         return
-    stdout.write(f"  intercompany: {commitment.number} nbc → nbm (sales order goes to company 2)")
+    stdout.write(f"  intercompany: {commitment.number} nbg → nbl (sales order goes to company 2)")

@@ -65,10 +65,10 @@ def test_seed_demo_fills_every_area_once_with_months_of_history():
     # waiting for the worker to send both sides.
     from apps.entities.models import IntercompanyCommitment
 
-    assert Project.objects.get(code="BRG-003").entity.code == "nbm"
-    assert Project.objects.get(code="SCH-001").entity.code == "nbc"
+    assert Project.objects.get(code="BRG-003").entity.code == "nbl"
+    assert Project.objects.get(code="SCH-001").entity.code == "nbg"
     intercompany = IntercompanyCommitment.objects.get()
-    assert (intercompany.buyer.code, intercompany.seller.code) == ("nbc", "nbm")
+    assert (intercompany.buyer.code, intercompany.seller.code) == ("nbg", "nbl")
     assert intercompany.seller_transaction.domain == "sale_order"
     assert intercompany.seller_transaction.payload["company_id"] == 2
 

@@ -1,7 +1,7 @@
 """Pay applications to Odoo as customer invoices, through the ledger (the transaction row is the
 outbox, written in the approval's DB transaction; apps/sync/delivery.py delivers it with retries).
-Targets and the suspend switch are procurement's (apps/procurement/outbound.py): the same Odoo
-systems of record."""
+Targets and the suspend switch are procurement's (apps/procurement/outbound.py): the project's
+entity's Odoo System (with its company as `company_id`), else the group default Systems."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def customer_invoice_payload(pay_application: PayApplication, system) -> dict:
             "unit_price": _amount(line.this_period_value),
         }
         if line.cost_code:
-            entry["cost_code"] = _external("cost_code", line.cost_code, system)
+            entry["cost_code"] = _external("cost_code", line.cost_code, system, app.project)
         lines.append(entry)
     if app.retention_this_period:
         lines.append(
@@ -62,6 +62,12 @@ def customer_invoice_payload(pay_application: PayApplication, system) -> dict:
     }
 
 
+def _with_company(payload: dict, company_id: int | None) -> dict:
+    if company_id is not None:
+        payload["company_id"] = company_id
+    return payload
+
+
 def pay_application_route(*, pay_application: PayApplication) -> list:
     """Write one pending outbound transaction per Odoo target (in the caller's DB transaction).
     Keyed by the pay application: routing twice is one delivery."""
@@ -73,7 +79,8 @@ def pay_application_route(*, pay_application: PayApplication) -> list:
     if reason:
         logger.info("not routed (%s): pay application %s", reason, pay_application.number)
         return []
-    targets = procurement_outbound.odoo_targets()
+    project = pay_application.project
+    targets = procurement_outbound.odoo_targets_for(project=project)
     if not targets:
         logger.info("no Odoo system configured: %s stays in the hub", pay_application.number)
         return []
@@ -83,7 +90,10 @@ def pay_application_route(*, pay_application: PayApplication) -> list:
             system=system,
             domain=DOMAIN,
             operation="create",
-            payload=customer_invoice_payload(pay_application, system),
+            payload=_with_company(
+                customer_invoice_payload(pay_application, system),
+                procurement_outbound.odoo_company_for(project=project, system=system),
+            ),
             idempotency_key=f"hub:customer_invoice:create:{pay_application.number}",
             subject_domain=DOMAIN,
             subject_id=pay_application.number,

@@ -7,11 +7,18 @@ from apps.procurement.models import ChangeOrder, Commitment, Invoice, Receipt
 from apps.projects.models import BudgetLine
 
 
-def _external(kind: str, value: str, system) -> str:
-    """The target system's value for a canonical one (its sync mapping, else unchanged)."""
+def _external(kind: str, value: str, system, project=None) -> str:
+    """The target system's value for a canonical one (its sync mapping, else unchanged): the
+    project's own mapping, else its entity's, else the group's."""
     from apps.sync.selectors import mapping_reverse
 
-    mapped = mapping_reverse(kind=kind, system=system, canonical_value=str(value))
+    mapped = mapping_reverse(
+        kind=kind,
+        system=system,
+        canonical_value=str(value),
+        project_id=project.pk if project is not None else None,
+        entity_id=project.entity_id if project is not None else None,
+    )
     return mapped if mapped is not None else value
 
 
@@ -19,12 +26,12 @@ def _decimal(value) -> str:
     return format(value.normalize(), "f") if value == value.to_integral() else str(value)
 
 
-def _commitment_line(line, system, *, with_id: bool) -> dict:
+def _commitment_line(line, system, *, with_id: bool, project=None) -> dict:
     payload = {
         "description": line.description,
         "quantity": _decimal(line.quantity),
         "unit_price": _decimal(line.unit_price),
-        "cost_code": _external("cost_code", line.budget_line.cost_code.code, system),
+        "cost_code": _external("cost_code", line.budget_line.cost_code.code, system, project),
     }
     if line.product_code:
         payload["product_code"] = line.product_code
@@ -35,15 +42,18 @@ def _commitment_line(line, system, *, with_id: bool) -> dict:
 
 def commitment_payload(commitment: Commitment, system, *, for_update: bool = False) -> dict:
     lines = commitment.lines.select_related("budget_line__cost_code").order_by("line_no")
+    project = commitment.project
     return {
         "number": commitment.number,
-        "vendor_ref": _external("vendor", commitment.vendor.code, system),
+        "vendor_ref": _external("vendor", commitment.vendor.code, system, project),
         "currency": commitment.currency,
         "project_code": commitment.project.code,
         "order_date": (commitment.approved_at or commitment.created_at).isoformat(),
         "notes": commitment.title,
         "confirmed": True,
-        "lines": [_commitment_line(line, system, with_id=for_update) for line in lines],
+        "lines": [
+            _commitment_line(line, system, with_id=for_update, project=project) for line in lines
+        ],
     }
 
 
@@ -68,7 +78,7 @@ def receipt_payload(receipt: Receipt, system) -> dict:
 def invoice_payload(invoice: Invoice, system, *, operation: str) -> dict:
     payload = {
         "number": invoice.number,
-        "vendor_ref": _external("vendor", invoice.vendor.code, system),
+        "vendor_ref": _external("vendor", invoice.vendor.code, system, invoice.project),
         "kind": "credit_note" if invoice.kind == "credit_note" else "bill",
     }
     if invoice.commitment_id:
@@ -95,7 +105,7 @@ def change_order_payload(change_order: ChangeOrder, system) -> dict:
     ):
         line = change.commitment_line or change.created_commitment_line
         if line is not None:
-            lines.append(_commitment_line(line, system, with_id=True))
+            lines.append(_commitment_line(line, system, with_id=True, project=change_order.project))
     return {"number": commitment.number, "change_order": change_order.number, "lines": lines}
 
 
@@ -119,7 +129,7 @@ def budget_line_payload(project, code: str, system) -> dict:
     return {
         "budget": budget_name(project),
         "project_code": project.code,
-        "cost_code": _external("cost_code", code, system),
+        "cost_code": _external("cost_code", code, system, project),
         "amount": str(sum((line.revised for line in lines), 0)),
     }
 

@@ -612,7 +612,10 @@ class BudgetLineHandler(DomainHandler):
         for project_id, code in applied:
             project = projects[project_id]
             for policy in route_policies(
-                domain="budget_line", source_system=ctx.system, project_id=project_id
+                domain="budget_line",
+                source_system=ctx.system,
+                project_id=project_id,
+                entity_id=project.entity_id,
             ):
                 target = policy.route_target
                 if target.kind != ODOO:

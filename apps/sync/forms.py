@@ -4,6 +4,7 @@ from django import forms
 
 from apps.connectors.choices import SystemKind
 from apps.connectors.models import System
+from apps.entities.models import Entity
 from apps.ledger.choices import Direction, TransactionStatus
 from apps.projects.models import Project
 from apps.sync.choices import ConflictPolicy, Domain, MappingKind, SyncDirection, SyncMode
@@ -73,13 +74,26 @@ class SyncPolicyForm(forms.Form):
         empty_label="— all projects —",
         help_text="Set a project to override the global policy for that project only.",
     )
+    entity = forms.ModelChoiceField(
+        queryset=Entity.objects.all(),
+        required=False,
+        empty_label="— group (all entities) —",
+        help_text="Set an entity to override the group policy for that entity's projects "
+        "(a project's own policy still wins).",
+    )
     note = forms.CharField(max_length=300, required=False)
 
     def clean(self):
         data = super().clean()
         if data.get("source_system") and data.get("source_system") == data.get("target_system"):
             raise forms.ValidationError("Source and target must be different systems.")
+        _one_scope(self, data)
         return data
+
+
+def _one_scope(form, data) -> None:
+    if data.get("project") and data.get("entity"):
+        form.add_error("entity", "Choose a project or an entity, not both.")
 
 
 class MappingForm(forms.Form):
@@ -91,6 +105,12 @@ class MappingForm(forms.Form):
     project = forms.ModelChoiceField(
         queryset=Project.objects.all(), required=False, empty_label="— all projects —"
     )
+    entity = forms.ModelChoiceField(
+        queryset=Entity.objects.all(),
+        required=False,
+        empty_label="— group (all entities) —",
+        help_text="The entity's own translation, used for its projects' records.",
+    )
     external_value = forms.CharField(max_length=200, label="System's value")
     external_label = forms.CharField(max_length=300, required=False, label="System's label")
     canonical_value = forms.CharField(max_length=200, label="Canonical value")
@@ -101,6 +121,11 @@ class MappingForm(forms.Form):
         self.fields["canonical_value"].widget.attrs.update(
             {"list": "canonical-options", "autocomplete": "off"}
         )
+
+    def clean(self):
+        data = super().clean()
+        _one_scope(self, data)
+        return data
 
 
 class MappingImportForm(forms.Form):

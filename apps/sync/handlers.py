@@ -166,8 +166,9 @@ class Mapper:
     PRELOAD_LIMIT = 5000
 
     def _table(self, kind: str, scope: str) -> dict | None:
-        """All active mappings of (system, kind, scope) as {(value, project_id): canonical},
-        or None when there are too many to hold (then each value is looked up)."""
+        """All active mappings of (system, kind, scope) as {(value, "p"|"e"|None, project or
+        entity id): canonical}, or None when there are too many to hold (then each value is
+        looked up)."""
         from apps.sync.models import Mapping
 
         key = ("table", self.system.pk, kind, scope)
@@ -175,25 +176,53 @@ class Mapper:
             rows = list(
                 Mapping.objects.filter(
                     kind=kind, system=self.system, scope=scope, active=True
-                ).values_list("external_value", "project_id", "canonical_value")[
+                ).values_list("external_value", "project_id", "entity_id", "canonical_value")[
                     : self.PRELOAD_LIMIT + 1
                 ]
             )
+            if len(rows) > self.PRELOAD_LIMIT:
+                self.memo[key] = None
+            else:
+                table = {}
+                for value, project, entity, canonical in rows:
+                    if project is not None:
+                        table[(value, "p", project)] = canonical
+                    elif entity is not None:
+                        table[(value, "e", entity)] = canonical
+                        table["has_entity_rows"] = True
+                    else:
+                        table[(value, None, None)] = canonical
+                self.memo[key] = table
+        return self.memo[key]
+
+    def entity_of(self, project_id: int | None) -> int | None:
+        """The entity of a project, once per project per batch (the memo is the batch's)."""
+        if project_id is None:
+            return None
+        key = ("project_entity", project_id)
+        if key not in self.memo:
+            from apps.projects.models import Project
+
             self.memo[key] = (
-                None
-                if len(rows) > self.PRELOAD_LIMIT
-                else {(value, project): canonical for value, project, canonical in rows}
+                Project.objects.filter(pk=project_id).values_list("entity_id", flat=True).first()
             )
         return self.memo[key]
 
     def _lookup(self, kind: str, value: str, scope: str, project_id: int | None) -> str | None:
+        """Project mapping > the project's entity's mapping > group mapping."""
         from apps.sync.selectors import mapping_lookup
 
         table = self._table(kind, scope)
         if table is not None:
-            if project_id is not None and (value, project_id) in table:
-                return table[(value, project_id)]
-            return table.get((value, None))
+            if project_id is not None:
+                if (value, "p", project_id) in table:
+                    return table[(value, "p", project_id)]
+                # The project's entity is only looked up when some entity has its own rows.
+                if table.get("has_entity_rows"):
+                    entity_id = self.entity_of(project_id)
+                    if entity_id is not None and (value, "e", entity_id) in table:
+                        return table[(value, "e", entity_id)]
+            return table.get((value, None, None))
         key = (self.system.pk, kind, scope, value, project_id)
         if key not in self.memo:
             self.memo[key] = mapping_lookup(
@@ -202,6 +231,7 @@ class Mapper:
                 external_value=value,
                 scope=scope,
                 project_id=project_id,
+                entity_id=self.entity_of(project_id),
             )
         return self.memo[key]
 
@@ -292,16 +322,30 @@ class Mapper:
             )
         return mapped
 
-    def to_external(self, kind: str, canonical_value: Any, *, target, scope: str = "") -> Any:
-        """The target system's value for a canonical value (its mapping, else unchanged)."""
+    def to_external(
+        self,
+        kind: str,
+        canonical_value: Any,
+        *,
+        target,
+        scope: str = "",
+        project_id: int | None = None,
+    ) -> Any:
+        """The target system's value for a canonical value (its mapping, else unchanged); with
+        `project_id`, that project's or its entity's own mapping first."""
         from apps.sync.selectors import mapping_reverse
 
         if canonical_value in (None, ""):
             return canonical_value
-        key = ("reverse", target.pk, kind, scope, str(canonical_value))
+        key = ("reverse", target.pk, kind, scope, str(canonical_value), project_id)
         if key not in self.memo:
             self.memo[key] = mapping_reverse(
-                kind=kind, system=target, canonical_value=str(canonical_value), scope=scope
+                kind=kind,
+                system=target,
+                canonical_value=str(canonical_value),
+                scope=scope,
+                project_id=project_id,
+                entity_id=self.entity_of(project_id),
             )
         return self.memo[key] if self.memo[key] is not None else canonical_value
 
@@ -557,15 +601,23 @@ class DomainHandler:
 
 def _map_outbound(ctx: ProcessingContext, values: dict, target) -> dict:
     out = dict(values)
+    # The record's project (and so its entity) picks project/entity mappings over group ones.
+    project_id = ctx.project.pk if ctx.project is not None else None
     for key in COST_CODE_KEYS:
         if out.get(key):
-            out[key] = ctx.mapper.to_external(MappingKind.COST_CODE, out[key], target=target)
+            out[key] = ctx.mapper.to_external(
+                MappingKind.COST_CODE, out[key], target=target, project_id=project_id
+            )
     for key in VENDOR_KEYS:
         if out.get(key) and isinstance(out[key], str | int):
-            out[key] = ctx.mapper.to_external(MappingKind.VENDOR, out[key], target=target)
+            out[key] = ctx.mapper.to_external(
+                MappingKind.VENDOR, out[key], target=target, project_id=project_id
+            )
     for key in UNIT_KEYS:
         if out.get(key):
-            out[key] = ctx.mapper.to_external(MappingKind.UNIT, out[key], target=target)
+            out[key] = ctx.mapper.to_external(
+                MappingKind.UNIT, out[key], target=target, project_id=project_id
+            )
     return out
 
 

@@ -2,7 +2,7 @@
 
 Columns (header row, any order; extra columns ignored):
     kind, system, external_value, canonical_value          required
-    scope, project, external_label                         optional
+    scope, project | entity (code; not both), external_label   optional
 An import is all or nothing: every row is checked first; one bad row refuses the file with the
 row numbers and reasons, and nothing is saved. Then each row creates a mapping or gives the
 existing one a new version (unchanged rows stay as they are).
@@ -19,6 +19,7 @@ from django.db import transaction as db_transaction
 from apps.audit.services import audit_record
 from apps.connectors.models import System
 from apps.core.errors import ApplicationError
+from apps.entities.models import Entity
 from apps.projects.models import Project
 from apps.sync.choices import MappingKind
 from apps.sync.models import Mapping
@@ -33,6 +34,7 @@ COLUMNS = [
     "canonical_value",
     "version",
     "active",
+    "entity",
 ]
 REQUIRED = ("kind", "system", "external_value", "canonical_value")
 MAX_BYTES = 5 * 1024 * 1024
@@ -66,8 +68,9 @@ def mappings_export(*, queryset, fmt: str = "csv") -> tuple[bytes, str, str]:
             m.canonical_value,
             m.version,
             "yes" if m.active else "no",
+            m.entity.code if m.entity_id else "",
         ]
-        for m in queryset.select_related("system", "project").order_by(
+        for m in queryset.select_related("system", "project", "entity").order_by(
             "kind", "system__code", "scope", "external_value"
         )
     ]
@@ -161,6 +164,7 @@ def mappings_import(*, actor, content: bytes, filename: str = "") -> ImportRepor
     report = ImportReport(rows=len(rows))
     systems = {s.code: s for s in System.objects.all()}
     projects = {p.code: p for p in Project.objects.all()}
+    entities = {e.code: e for e in Entity.objects.all()}
     seen: dict[tuple, int] = {}
     checked = []
     for number, row in enumerate(rows, start=2):  # row 1 is the header
@@ -176,10 +180,17 @@ def mappings_import(*, actor, content: bytes, filename: str = "") -> ImportRepor
             project = projects.get(row["project"])
             if project is None:
                 problems.append(f"no project {row['project']!r}")
+        entity = None
+        if row.get("entity"):
+            entity = entities.get(row["entity"])
+            if entity is None:
+                problems.append(f"no entity {row['entity']!r}")
+            if row.get("project"):
+                problems.append("a project or an entity, not both")
         if row.get("active", "").lower() in ("no", "false", "0"):
             problems.append("inactive rows cannot be imported (deactivate mappings on screen)")
         key = (kind, row.get("system"), row.get("scope", ""), row.get("project", ""))
-        key += (row.get("external_value"),)
+        key += (row.get("entity", ""), row.get("external_value"))
         if key in seen:
             problems.append(f"same mapping as row {seen[key]}")
         seen[key] = number
@@ -189,17 +200,18 @@ def mappings_import(*, actor, content: bytes, filename: str = "") -> ImportRepor
         if problems:
             report.errors.append(f"row {number}: " + "; ".join(problems))
         else:
-            checked.append((row, system, project))
+            checked.append((row, system, project, entity))
     if report.errors:
         return report
     with db_transaction.atomic():
-        for row, system, project in checked:
+        for row, system, project, entity in checked:
             before = (
                 Mapping.objects.filter(
                     kind=row["kind"],
                     system=system,
                     scope=row.get("scope", ""),
                     project=project,
+                    entity=entity,
                     external_value=row["external_value"],
                     active=True,
                 )
@@ -212,6 +224,7 @@ def mappings_import(*, actor, content: bytes, filename: str = "") -> ImportRepor
                 system=system,
                 scope=row.get("scope", ""),
                 project=project,
+                entity=entity,
                 external_value=row["external_value"],
                 external_label=row.get("external_label", ""),
                 canonical_value=row["canonical_value"],

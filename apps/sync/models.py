@@ -96,6 +96,15 @@ class SystemOfRecordRule(models.Model):
         return system is not None and system.kind == self.authority_kind
 
 
+def applies_to(row) -> str:
+    """Who a policy or mapping row is for: a project code, "entity <code>", or "group"."""
+    if row.project_id:
+        return row.project.code
+    if row.entity_id:
+        return f"entity {row.entity.code}"
+    return "group"
+
+
 class SyncPolicy(models.Model):
     """How one domain moves between two systems: when (event, interval, cron, manual), which way,
     in what batch size; a row with a project overrides the global row for that project."""
@@ -118,6 +127,11 @@ class SyncPolicy(models.Model):
     project = models.ForeignKey(
         "projects.Project", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # A group entity's own row: overrides the group row for that entity's projects (a project's
+    # own row still wins). A row is scoped to a project or to an entity, never both.
+    entity = models.ForeignKey(
+        "entities.Entity", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     note = models.CharField(max_length=300, blank=True)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -130,7 +144,7 @@ class SyncPolicy(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["domain", "source_system", "target_system"],
-                condition=Q(project__isnull=True),
+                condition=Q(project__isnull=True, entity__isnull=True),
                 name="uniq_sync_policy_global",
             ),
             models.UniqueConstraint(
@@ -138,15 +152,28 @@ class SyncPolicy(models.Model):
                 condition=Q(project__isnull=False),
                 name="uniq_sync_policy_project",
             ),
+            models.UniqueConstraint(
+                fields=["domain", "source_system", "target_system", "entity"],
+                condition=Q(entity__isnull=False),
+                name="uniq_sync_policy_entity",
+            ),
             models.CheckConstraint(
                 condition=~Q(source_system=F("target_system")), name="sync_policy_two_systems"
+            ),
+            models.CheckConstraint(
+                condition=Q(project__isnull=True) | Q(entity__isnull=True),
+                name="sync_policy_one_scope",
             ),
         ]
 
     def __str__(self) -> str:
         arrow = "↔" if self.direction == SyncDirection.TWO_WAY else "→"
-        scope = f" [{self.project.code}]" if self.project_id else ""
+        scope = f" [{self.applies_to}]" if self.project_id or self.entity_id else ""
         return f"{self.domain}: {self.source_system.code} {arrow} {self.target_system.code}{scope}"
+
+    @property
+    def applies_to(self) -> str:
+        return applies_to(self)
 
     @property
     def schedule_name(self) -> str:
@@ -164,6 +191,11 @@ class Mapping(models.Model):
     project = models.ForeignKey(
         "projects.Project", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # An entity's own translation: used for its projects' records (a project's own row wins,
+    # the group row is the default). Scoped to a project or an entity, never both.
+    entity = models.ForeignKey(
+        "entities.Entity", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     external_value = models.CharField(max_length=200)
     external_label = models.CharField(max_length=300, blank=True)
     canonical_value = models.CharField(max_length=200)
@@ -178,13 +210,22 @@ class Mapping(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["kind", "system", "scope", "external_value"],
-                condition=Q(active=True, project__isnull=True),
+                condition=Q(active=True, project__isnull=True, entity__isnull=True),
                 name="uniq_mapping_global",
             ),
             models.UniqueConstraint(
                 fields=["kind", "system", "scope", "project", "external_value"],
                 condition=Q(active=True, project__isnull=False),
                 name="uniq_mapping_project",
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "system", "scope", "entity", "external_value"],
+                condition=Q(active=True, entity__isnull=False),
+                name="uniq_mapping_entity",
+            ),
+            models.CheckConstraint(
+                condition=Q(project__isnull=True) | Q(entity__isnull=True),
+                name="mapping_one_scope",
             ),
         ]
         indexes = [
@@ -193,6 +234,10 @@ class Mapping(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.system.code}:{self.external_value} → {self.canonical_value}"
+
+    @property
+    def applies_to(self) -> str:
+        return applies_to(self)
 
 
 class MappingSuggestion(models.Model):

@@ -122,11 +122,15 @@ class BatchState:
             self._sor_rules[key] = rules
         return self._sor_rules[key]
 
-    def route_policies(self, *, domain: str, source_system, project_id) -> list:
-        key = (domain, source_system.pk, project_id)
+    def route_policies(self, *, domain: str, source_system, project_id, entity_id=None) -> list:
+        """Routes for a project (its own row > its entity's row > the group row), cached."""
+        key = (domain, source_system.pk, project_id, entity_id)
         if key not in self._routes:
             self._routes[key] = route_policies(
-                domain=domain, source_system=source_system, project_id=project_id
+                domain=domain,
+                source_system=source_system,
+                project_id=project_id,
+                entity_id=entity_id,
             )
         return self._routes[key]
 
@@ -452,6 +456,7 @@ def _route(ctx: ProcessingContext, result: ApplyResult, batch: BatchState) -> li
     routes = ctx.handler.routes(ctx, result)
     if routes is None:
         project_id = ctx.project.pk if ctx.project is not None else None
+        entity_id = ctx.project.entity_id if ctx.project is not None else None
         routes = [
             Route(
                 system=policy.route_target,
@@ -461,7 +466,10 @@ def _route(ctx: ProcessingContext, result: ApplyResult, batch: BatchState) -> li
                 subject_id=ctx.subject_id,
             )
             for policy in batch.route_policies(
-                domain=tx.domain, source_system=ctx.system, project_id=project_id
+                domain=tx.domain,
+                source_system=ctx.system,
+                project_id=project_id,
+                entity_id=entity_id,
             )
         ]
     children = []

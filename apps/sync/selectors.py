@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.apps import apps as django_apps
 from django.db.models import Q, QuerySet
@@ -104,7 +105,7 @@ def sor_rule_list() -> QuerySet[SystemOfRecordRule]:
 
 def sync_policy_list(*, domain: str = "", system_id: int | None = None) -> QuerySet[SyncPolicy]:
     queryset = SyncPolicy.objects.select_related(
-        "source_system", "target_system", "project", "updated_by"
+        "source_system", "target_system", "project", "entity", "updated_by"
     )
     if domain:
         queryset = queryset.filter(domain=domain)
@@ -113,24 +114,52 @@ def sync_policy_list(*, domain: str = "", system_id: int | None = None) -> Query
     return queryset
 
 
-def route_policies(*, domain: str, source_system: System, project_id: int | None) -> list:
+# Default of the `entity_id` arguments below: "the entity of `project_id`" (one query). Callers
+# that know it (None included: a group project) pass it and save the query.
+FROM_PROJECT: Any = object()
+
+
+def _project_entity_id(project_id: int | None) -> int | None:
+    if project_id is None:
+        return None
+    from apps.projects.models import Project
+
+    return Project.objects.filter(pk=project_id).values_list("entity_id", flat=True).first()
+
+
+def _scope_rank(row) -> int:
+    """Project row 2 > entity row 1 > group row 0 (the most specific row wins)."""
+    return 2 if row.project_id else 1 if row.entity_id else 0
+
+
+def route_policies(
+    *, domain: str, source_system: System, project_id: int | None, entity_id=FROM_PROJECT
+) -> list:
     """The effective, enabled policies that carry a write of `domain` from `source_system` on to
-    another system: one per target, a project's own row overriding the global one (a disabled
-    project row switches the route off for that project)."""
+    another system: one per target, the most specific row winning (the project's own row, else
+    its entity's row, else the group row). A disabled project or entity row switches the route
+    off for that project or for the entity's projects. `entity_id` defaults to the project's
+    entity (pass it when known, to save the query)."""
+    if entity_id is FROM_PROJECT:
+        entity_id = _project_entity_id(project_id)
     candidates = SyncPolicy.objects.filter(domain=domain).filter(
         Q(source_system=source_system)
         | Q(target_system=source_system, direction=SyncDirection.TWO_WAY)
     )
-    candidates = candidates.filter(Q(project__isnull=True) | Q(project_id=project_id))
+    scope = Q(project__isnull=True, entity__isnull=True)
+    if project_id is not None:
+        scope |= Q(project_id=project_id)
+    if entity_id is not None:
+        scope |= Q(entity_id=entity_id)
     chosen: dict[int, SyncPolicy] = {}
-    for policy in candidates.select_related("source_system", "target_system"):
+    for policy in candidates.filter(scope).select_related("source_system", "target_system"):
         other = (
             policy.target_system
             if policy.source_system_id == source_system.pk
             else policy.source_system
         )
         current = chosen.get(other.pk)
-        if current is None or (policy.project_id and not current.project_id):
+        if current is None or _scope_rank(policy) > _scope_rank(current):
             policy.route_target = other
             chosen[other.pk] = policy
     return [p for p in chosen.values() if p.enabled and p.route_target.enabled]
@@ -139,40 +168,65 @@ def route_policies(*, domain: str, source_system: System, project_id: int | None
 # --- mappings -----------------------------------------------------------------------------------
 
 
+def _mapping_scope(project_id: int | None, entity_id: int | None) -> Q:
+    scope = Q(project__isnull=True, entity__isnull=True)
+    if project_id is not None:
+        scope |= Q(project_id=project_id)
+    if entity_id is not None:
+        scope |= Q(entity_id=entity_id)
+    return scope
+
+
 def mapping_lookup(
-    *, kind: str, system, external_value: str, scope: str = "", project_id: int | None = None
+    *,
+    kind: str,
+    system,
+    external_value: str,
+    scope: str = "",
+    project_id: int | None = None,
+    entity_id=FROM_PROJECT,
 ) -> str | None:
-    """The canonical value for a system's value (a project's own mapping wins), or None."""
+    """The canonical value for a system's value, or None: the project's own mapping, else its
+    entity's (`entity_id`, by default the project's entity), else the group mapping."""
+    if entity_id is FROM_PROJECT:
+        entity_id = _project_entity_id(project_id)
     rows = Mapping.objects.filter(
         kind=kind, system=system, scope=scope, external_value=external_value, active=True
-    ).filter(Q(project__isnull=True) | Q(project_id=project_id))
+    ).filter(_mapping_scope(project_id, entity_id))
     best = None
     for mapping in rows:
-        if mapping.project_id:
-            return mapping.canonical_value
-        best = mapping.canonical_value
-    return best
+        if best is None or _scope_rank(mapping) > _scope_rank(best):
+            best = mapping
+    return best.canonical_value if best is not None else None
 
 
 def mapping_reverse(
-    *, kind: str, system, canonical_value: str, scope: str = "", project_id: int | None = None
+    *,
+    kind: str,
+    system,
+    canonical_value: str,
+    scope: str = "",
+    project_id: int | None = None,
+    entity_id=FROM_PROJECT,
 ) -> str | None:
-    """The system's value for a canonical value (for outbound payloads), or None."""
+    """The system's value for a canonical value (for outbound payloads), or None; project row >
+    entity row (by default the project's entity) > group row, the oldest row within a scope."""
+    if entity_id is FROM_PROJECT:
+        entity_id = _project_entity_id(project_id)
     rows = Mapping.objects.filter(
         kind=kind, system=system, scope=scope, canonical_value=canonical_value, active=True
-    ).filter(Q(project__isnull=True) | Q(project_id=project_id))
+    ).filter(_mapping_scope(project_id, entity_id))
     best = None
     for mapping in rows.order_by("id"):
-        if mapping.project_id:
-            return mapping.external_value
-        best = best or mapping.external_value
-    return best
+        if best is None or _scope_rank(mapping) > _scope_rank(best):
+            best = mapping
+    return best.external_value if best is not None else None
 
 
 def mapping_list(
     *, kind: str = "", system_id: int | None = None, search: str = "", active: bool | None = True
 ) -> QuerySet[Mapping]:
-    queryset = Mapping.objects.select_related("system", "project", "updated_by")
+    queryset = Mapping.objects.select_related("system", "project", "entity", "updated_by")
     if kind:
         queryset = queryset.filter(kind=kind)
     if system_id:

@@ -194,12 +194,15 @@ def sync_policy_save(
     batch_size: int = 100,
     enabled: bool = True,
     project=None,
+    entity=None,
     note: str = "",
     policy: SyncPolicy | None = None,
 ) -> SyncPolicy:
-    """Create or change a sync policy; batch policies become django-q2 schedules on commit."""
+    """Create or change a sync policy (group row, a project's row, or an entity's row); batch
+    policies become django-q2 schedules on commit."""
     if source_system is None or target_system is None:
         raise ApplicationError("A policy needs a source and a target system.", code="systems")
+    _one_scope(project, entity)
     if source_system.pk == target_system.pk:
         raise ApplicationError("Source and target must differ.", code="same_system")
     _validate_policy(mode, interval_minutes, cron)
@@ -216,6 +219,7 @@ def sync_policy_save(
         "batch_size": batch_size,
         "enabled": enabled,
         "project": project,
+        "entity": entity,
         "note": note,
     }
     creating = policy is None
@@ -238,10 +242,22 @@ def sync_schedules_apply_safely() -> None:
         logger.exception("applying schedules after a policy change failed")
 
 
+def _one_scope(project, entity) -> None:
+    if project is not None and entity is not None:
+        raise ApplicationError(
+            "Scope a row to a project or to an entity, not both (a project row already "
+            "overrides its entity's row).",
+            code="project_and_entity",
+        )
+
+
 def batch_policies() -> list[SyncPolicy]:
+    """Enabled interval/cron policies, each its own schedule: a group, entity or project row
+    pulls the source's changes of its domain (shared cursor, idempotent keys) and the pipeline
+    routes every pulled record by that record's own project/entity/group policy."""
     return list(
         SyncPolicy.objects.filter(enabled=True, mode__in=list(BATCH_MODES)).select_related(
-            "source_system", "target_system", "project"
+            "source_system", "target_system", "project", "entity"
         )
     )
 
@@ -249,12 +265,13 @@ def batch_policies() -> list[SyncPolicy]:
 # --- mappings -----------------------------------------------------------------------------------
 
 
-def _mapping_key(kind: str, system, scope: str, project, external_value: str):
+def _mapping_key(kind: str, system, scope: str, project, external_value: str, entity=None):
     return Mapping.objects.filter(
         kind=kind,
         system=system,
         scope=scope,
         project=project,
+        entity=entity,
         external_value=external_value,
         active=True,
     )
@@ -270,12 +287,14 @@ def mapping_save(
     canonical_value: str,
     scope: str = "",
     project=None,
+    entity=None,
     external_label: str = "",
     note: str = "",
     audit: bool = True,
 ) -> Mapping:
-    """Create a mapping or give an existing one (same kind/system/scope/project/value) a new
-    version. `audit=False` is for bulk imports, which write one summary audit entry."""
+    """Create a mapping or give an existing one (same kind/system/scope/project/entity/value) a
+    new version. `audit=False` is for bulk imports, which write one summary audit entry."""
+    _one_scope(project, entity)
     if kind not in MappingKind.values:
         raise ApplicationError(f"Unknown mapping kind {kind!r}.", code="bad_mapping_kind")
     external_value = (external_value or "").strip()
@@ -286,14 +305,21 @@ def mapping_save(
             code="mapping_values_required",
         )
     scope = (scope or "").strip()
-    existing = _mapping_key(kind, system, scope, project, external_value).select_for_update()
+    existing = _mapping_key(
+        kind, system, scope, project, external_value, entity
+    ).select_for_update()
     mapping = existing.first()
     values = {"canonical_value": canonical_value}
     if external_label or mapping is None:
         values["external_label"] = (external_label or "").strip()
     if mapping is None:
         mapping = Mapping(
-            kind=kind, system=system, scope=scope, project=project, external_value=external_value
+            kind=kind,
+            system=system,
+            scope=scope,
+            project=project,
+            entity=entity,
+            external_value=external_value,
         )
         return _save_versioned(
             obj=mapping,

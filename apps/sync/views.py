@@ -166,6 +166,7 @@ def policy_edit(request, policy_id: int | None = None):
                 "batch_size",
                 "enabled",
                 "project",
+                "entity",
                 "note",
             )
         }
@@ -229,6 +230,7 @@ def mapping_edit(request, mapping_id: int | None = None):
                 "system",
                 "scope",
                 "project",
+                "entity",
                 "external_value",
                 "external_label",
                 "canonical_value",
@@ -240,7 +242,7 @@ def mapping_edit(request, mapping_id: int | None = None):
         }
     form = forms.MappingForm(request.POST or None, initial=initial)
     if mapping is not None:
-        for name in ("kind", "system", "scope", "project", "external_value"):
+        for name in ("kind", "system", "scope", "project", "entity", "external_value"):
             form.fields[name].disabled = True
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -519,7 +521,7 @@ def job_list(request):
         "systems": system_list(),
         "runnable": SyncPolicy.objects.filter(enabled=True)
         .exclude(mode="event")
-        .select_related("source_system", "target_system", "project"),
+        .select_related("source_system", "target_system", "project", "entity"),
         "reconcilable": _reconcilable(),
     }
     if request.htmx:

@@ -64,6 +64,9 @@ kind per batch; money and quantities as Decimal or strings; dates ISO 8601)
                  invoice_numbers (then Odoo's account.payment.register wizard pays those bills)
     product      code* (→ default_code), name*, type (goods | service), unit (uom name),
                  standard_price, purchase_method, active
+    company_id   (commitment, invoice, customer_invoice, budget_line) the Odoo company to book
+                 a new record in (res.company id, the hub entity's company); written on create
+                 only. The connection's context must allow that company (allowed_company_ids).
 PushResult.response carries model, id, found_by (external_id | xmlid | reference | "" when
 created now), xmlid, and per domain Odoo's own view: commitment name/state/line_ids/
 amount_total, invoice name/state/payment_state/line_ids, payment name/state/amount, receipt

@@ -72,6 +72,21 @@ def _optional_text(value: Any) -> Any:
     return False if value is None or value == "" else str(value)
 
 
+def _company(payload: dict[str, Any], *, domain: str) -> int | None:
+    """The Odoo company a new record is booked in (payload `company_id`, the hub entity's
+    company); None leaves it to Odoo (the user's current company). Set on create only: Odoo
+    refuses to move a confirmed order or a posted move between companies."""
+    value = payload.get("company_id")
+    if value in (None, "", False):
+        return None
+    if isinstance(value, bool) or not str(value).isdigit() or int(value) <= 0:
+        raise PermanentError(
+            f"{domain}: `company_id` must be an Odoo company id, not {value!r}",
+            code="invalid_payload",
+        )
+    return int(value)
+
+
 # --- reference resolution -------------------------------------------------------------------------
 # kind -> (model, field holding the natural key, search archived records too?)
 REFERENCE_KINDS: dict[str, tuple[str, str, bool]] = {
@@ -237,6 +252,7 @@ class DomainSpec:
     natural_payload_key: str | None = None
     creates = True  # False: the domain only changes records Odoo made itself
     actions: dict[str, str] = {}  # operation -> Odoo method called on the record
+    action_context: dict[str, dict[str, Any]] = {}  # operation -> context of that method call
     # pull
     pull_domain: list[Any] = []
     pull_fields: list[str] = []
@@ -301,6 +317,10 @@ class DomainSpec:
                 if item.odoo_id is None and item.ok:
                     item.odoo_id = row["id"]
                     item.found_by = "reference"
+
+    def located(self, ctx: PushContext, items: list[PushItem], *, operation: str) -> None:
+        """After the lookup, before values are built: batch reads a write needs (e.g. the
+        current state and lines of the records an update changes)."""
 
     def create_custom(self, ctx: PushContext, items: list[PushItem]) -> list[PushItem]:
         """Create records that need more than a plain `create`; return the ones left."""
@@ -642,14 +662,17 @@ class BudgetLineSpec(DomainSpec):
                 continue
             creatable.append(name)
         if creatable:
-            vals_list = [
-                {
+            vals_list = []
+            for name in creatable:
+                budget_vals = {
                     "name": name,
                     "date_from": to_odoo_date(budgets[name]["date_from"], field="date_from"),
                     "date_to": to_odoo_date(budgets[name]["date_to"], field="date_to"),
                 }
-                for name in creatable
-            ]
+                company = _company(budgets[name], domain=self.domain)
+                if company:
+                    budget_vals["company_id"] = company
+                vals_list.append(budget_vals)
             ids = ctx.call(self.budget_model, "create", [vals_list], records=len(vals_list))
             for name, budget_id in zip(creatable, ids, strict=True):
                 known[name] = budget_id
@@ -748,6 +771,9 @@ class BudgetLineSpec(DomainSpec):
             budget_id, by_column = self._key(ctx, payload)
             vals["budget_analytic_id"] = budget_id
             vals.update(by_column)
+            company = _company(payload, domain=self.domain)
+            if company:
+                vals["company_id"] = company
         return vals
 
     def describe_fields(self):
@@ -864,6 +890,9 @@ class CommitmentSpec(DomainSpec):
         project_account = _project_account(ctx, payload)
         if create:
             vals["origin"] = str(_required(payload, "number", domain=self.domain))
+            company = _company(payload, domain=self.domain)
+            if company:
+                vals["company_id"] = company
             lines = _required(payload, "lines", domain=self.domain)
             if not isinstance(lines, list):
                 raise PermanentError("commitment: `lines` must be a list", code="invalid_payload")
@@ -1411,6 +1440,9 @@ class InvoiceSpec(DomainSpec):
         po_lines = _purchase_lines(ctx, [order_id])[order_id] if order_id else []
         if create:
             vals["move_type"] = self.move_type(payload)
+            company = _company(payload, domain=self.domain)
+            if company:
+                vals["company_id"] = company
             vals["ref"] = str(_required(payload, "number", domain=self.domain))
             vals["partner_id"] = self._partner(ctx, payload)
             lines = _required(payload, "lines", domain=self.domain)
@@ -1785,24 +1817,7 @@ class CustomerInvoiceSpec(InvoiceSpec):
             _want_line_references(ctx, line)
 
     def prepare(self, ctx, items):
-        # A customer seen for the first time is created once per batch (with its reference, so
-        # the next push finds it).
-        for item in items:
-            ref = item.payload.get("customer_ref")
-            if item.payload.get("customer_id") or not ref or ctx.resolver.known("partner", ref):
-                continue
-            name = item.payload.get("customer_name")
-            if not name:
-                continue
-            partner_id = ctx.call(
-                "res.partner",
-                "create",
-                [{"name": str(name), "ref": str(ref), "is_company": True, "customer_rank": 1}],
-                records=1,
-            )
-            if isinstance(partner_id, list):
-                partner_id = partner_id[0]
-            ctx.resolver.remember("partner", str(ref), int(partner_id))
+        _customers_ensure(ctx, items)
 
     def _partner(self, ctx, payload) -> int:
         partner = _reference(
@@ -1851,6 +1866,399 @@ class CustomerInvoiceSpec(InvoiceSpec):
         return canonical
 
 
+# --- sale_order → sale.order (the seller's side of an intercompany commitment, issue #13) ---------
+def _customers_ensure(ctx: PushContext, items: list[PushItem]) -> None:
+    """A customer seen for the first time is created once per batch, as a company customer with
+    its reference (res.partner.ref = payload.customer_ref), so the next push finds it."""
+    for item in items:
+        ref = item.payload.get("customer_ref")
+        if item.payload.get("customer_id") or not ref or ctx.resolver.known("partner", ref):
+            continue
+        name = item.payload.get("customer_name")
+        if not name:
+            continue
+        partner_id = ctx.call(
+            "res.partner",
+            "create",
+            [{"name": str(name), "ref": str(ref), "is_company": True, "customer_rank": 1}],
+            records=1,
+        )
+        if isinstance(partner_id, list):
+            partner_id = partner_id[0]
+        ctx.resolver.remember("partner", str(ref), int(partner_id))
+
+
+def _sale_company(payload: dict[str, Any]) -> int | None:
+    value = payload.get("company_id")
+    if value in (None, "", False):
+        return None
+    if isinstance(value, bool) or not str(value).isdigit() or int(value) <= 0:
+        raise PermanentError(
+            f"sale_order: `company_id` must be an Odoo company id, not {value!r}",
+            code="invalid_payload",
+        )
+    return int(value)
+
+
+def _sale_order_pick(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Of the orders carrying one reference, the live one (a cancelled order may have been
+    replaced); None when two live ones make the reference ambiguous."""
+    live = [row for row in rows if row.get("state") != "cancel"]
+    if len(live) > 1:
+        return None
+    return live[0] if live else (max(rows, key=lambda row: row["id"]) if rows else None)
+
+
+class SaleOrderSpec(DomainSpec):
+    """The seller's sales order for an intercompany commitment, in the seller's Odoo company.
+    Its natural key is (client_order_ref = payload.number, company_id); the customer is the
+    buying entity, found by res.partner.ref = customer_ref or created as a company customer."""
+
+    domain = "sale_order"
+    model = "sale.order"
+    natural_field = "client_order_ref"
+    natural_payload_key = "number"
+    actions = {"confirm": "action_confirm", "cancel": "action_cancel", "draft": "action_draft"}
+    # Over RPC, Odoo 17's action_cancel on a confirmed order answers with the sale.order.cancel
+    # wizard and cancels nothing, unless the context says disable_cancel_warning.
+    action_context = {"cancel": {"disable_cancel_warning": True}}
+    pull_fields = [
+        "name", "client_order_ref", "state", "partner_id", "company_id", "currency_id",
+        "date_order", "origin", "amount_untaxed", "amount_tax", "amount_total", "write_date",
+    ]  # fmt: skip
+    line_fields = ["order_id", "display_type", "product_id", "name", "product_uom_qty",
+                   "price_unit"]  # fmt: skip
+
+    # --- push --------------------------------------------------------------------------
+    def references(self, ctx, payload):
+        ctx.resolver.want("partner", payload.get("customer_ref"))
+        ctx.resolver.want("currency", payload.get("currency"))
+        ctx.resolver.want("product", ctx.options.get("sale_line_product"))
+        for line in payload.get("lines") or []:
+            ctx.resolver.want("product", line.get("product_code"))
+
+    def prepare(self, ctx, items):
+        _customers_ensure(ctx, items)
+
+    def find(self, ctx, items):
+        """Same order = same client_order_ref in the same company (any company when the payload
+        names none)."""
+        by_company: dict[int | None, dict[str, list[PushItem]]] = defaultdict(
+            lambda: defaultdict(list)
+        )
+        for item in items:
+            key = self.natural_value(item.payload)
+            if key is None:
+                continue
+            try:
+                company = _sale_company(item.payload)
+            except PermanentError as exc:
+                item.error = exc
+                continue
+            by_company[company][key].append(item)
+        for company, by_key in by_company.items():
+            search = [("client_order_ref", "in", sorted(by_key))]
+            if company:
+                search.append(("company_id", "=", company))
+            rows = ctx.search_read(
+                self.model, search, ["client_order_ref", "state", "company_id"], order="id"
+            )
+            grouped: dict[str, list[dict]] = defaultdict(list)
+            for row in rows:
+                grouped[str(row["client_order_ref"])].append(row)
+            for key, found in grouped.items():
+                chosen = _sale_order_pick(found)
+                for item in by_key.get(key, []):
+                    if item.odoo_id is not None or not item.ok:
+                        continue
+                    if chosen is None:
+                        item.error = PermanentError(
+                            f"More than one live sale.order carries the customer reference "
+                            f"{key!r} (ids {', '.join(str(r['id']) for r in found)}); cancel "
+                            "the duplicate in Odoo",
+                            code="ambiguous_reference",
+                        )
+                        continue
+                    item.odoo_id = chosen["id"]
+                    item.found_by = "reference"
+
+    def located(self, ctx, items, *, operation):
+        """For updates: each order's state and lines, read once for the batch (one read, one
+        search_read), so vals() can decide what Odoo allows to change."""
+        if operation == "create":
+            return
+        ids = sorted({item.odoo_id for item in items if item.odoo_id})
+        if not ids:
+            return
+        orders = {row["id"]: row for row in ctx.read(self.model, ids, ["name", "state"])}
+        lines: dict[int, list[dict]] = defaultdict(list)
+        for row in ctx.search_read(
+            "sale.order.line",
+            [("order_id", "in", ids)],
+            ctx.available_fields("sale.order.line", self.line_fields),
+            order="order_id, sequence, id",
+        ):
+            lines[many2one_id(row.get("order_id"))].append(row)
+        known = ctx.batch_cache.setdefault("sale_orders", {})
+        for item in items:
+            if item.odoo_id in orders:
+                known[id(item.payload)] = {
+                    **orders[item.odoo_id],
+                    "lines": lines.get(item.odoo_id, []),
+                }
+
+    def _partner(self, ctx, payload) -> int:
+        partner = _reference(
+            ctx, payload, id_key="customer_id", ref_key="customer_ref", kind="partner"
+        )
+        if partner:
+            return partner
+        raise PermanentError(
+            "sale_order: `customer_ref` (with `customer_name` to create the customer) or "
+            "`customer_id` is required",
+            code="invalid_payload",
+        )
+
+    def line_vals(self, ctx, line: dict[str, Any], position: int) -> dict[str, Any]:
+        where = f"sale_order line {position}"
+        if not isinstance(line, dict):
+            raise PermanentError(f"{where}: expected an object", code="invalid_payload")
+        for key in ("quantity", "unit_price"):
+            if line.get(key) in (None, ""):
+                raise PermanentError(f"{where}: `{key}` is required", code="invalid_payload")
+        product = _reference(ctx, line, id_key="product_id", ref_key="product_code", kind="product")
+        if product is None and ctx.options.get("sale_line_product"):
+            product = ctx.resolver.get("product", ctx.options["sale_line_product"])
+        if product is None:
+            # Odoo's SQL constraint accountable_required_fields: no product, no sales line.
+            raise PermanentError(
+                f"{where}: `product_code` is required: Odoo refuses a sales order line without "
+                "a product (or set the System option sale_line_product to the default_code of "
+                "the product to use for lines without one)",
+                code="invalid_payload",
+            )
+        vals: dict[str, Any] = {
+            "product_id": product,
+            "product_uom_qty": to_odoo_number(line["quantity"], field=f"{where}: quantity"),
+            "price_unit": to_odoo_number(line["unit_price"], field=f"{where}: unit_price"),
+        }
+        description = line.get("description") or line.get("product_code")
+        if description:
+            vals["name"] = str(description)
+        return vals
+
+    def _lines(self, ctx, payload) -> list[dict[str, Any]]:
+        lines = payload.get("lines")
+        if not isinstance(lines, list) or not lines:
+            raise PermanentError(
+                "sale_order: `lines` must be a non-empty list of "
+                "{description, quantity, unit_price, product_code}",
+                code="invalid_payload",
+            )
+        return [self.line_vals(ctx, line, position) for position, line in enumerate(lines, 1)]
+
+    def _header(self, ctx, payload, *, create: bool) -> dict[str, Any]:
+        vals: dict[str, Any] = {}
+        if create or payload.get("customer_ref") or payload.get("customer_id"):
+            vals["partner_id"] = self._partner(ctx, payload)
+        if payload.get("currency"):
+            vals["currency_id"] = ctx.resolver.get("currency", payload["currency"])
+        elif create:
+            # The buyer's commitment has a currency; Odoo's default (the seller company's)
+            # could silently differ from it.
+            raise PermanentError(
+                "sale_order: `currency` is required (the commitment's ISO code, e.g. EUR)",
+                code="invalid_payload",
+            )
+        if payload.get("date_order"):
+            vals["date_order"] = to_odoo_datetime(payload["date_order"], field="date_order")
+        return vals
+
+    def vals(self, ctx, payload, *, create):
+        if create:
+            vals = {"client_order_ref": str(_required(payload, "number", domain=self.domain))}
+            company = _sale_company(payload)
+            if company:
+                vals["company_id"] = company
+            vals.update(self._header(ctx, payload, create=True))
+            if payload.get("origin"):
+                vals["origin"] = str(payload["origin"])
+            if payload.get("notes"):
+                vals["note"] = str(payload["notes"])
+            vals["order_line"] = [[0, 0, line] for line in self._lines(ctx, payload)]
+            return vals
+        order = ctx.batch_cache.get("sale_orders", {}).get(id(payload))
+        if order is None:  # not read back (an external_id Odoo no longer has): Odoo will say
+            return self._header(ctx, payload, create=False)
+        if order.get("state") == "cancel":
+            raise PermanentError(
+                f"sale_order: {order.get('name')} is cancelled in Odoo and cannot be updated; "
+                "set it back to draft first",
+                code="invalid_state",
+            )
+        vals = {}
+        if order.get("state") in ("draft", "sent"):
+            vals.update(self._header(ctx, payload, create=False))
+        if "origin" in payload:
+            vals["origin"] = _optional_text(payload["origin"])
+        if "notes" in payload:
+            vals["note"] = _optional_text(payload["notes"])
+        if payload.get("lines"):
+            wanted = self._lines(ctx, payload)
+            current = [line for line in order["lines"] if not line.get("display_type")]
+            if order.get("state") in ("draft", "sent"):
+                # A quotation is rewritten: its lines are replaced by the payload's.
+                commands = [[2, line["id"], 0] for line in current]
+                commands += [[0, 0, line] for line in wanted]
+            else:
+                # A confirmed order keeps its lines (Odoo refuses to delete them): lines are
+                # matched by position, changed values written, new lines added, lines no longer
+                # wanted set to quantity 0 (Odoo's own advice).
+                commands = []
+                for position, line in enumerate(wanted):
+                    if position >= len(current):
+                        commands.append([0, 0, line])
+                        continue
+                    changed = _sale_line_changes(current[position], line)
+                    if changed:
+                        commands.append([1, current[position]["id"], changed])
+                commands += [
+                    [1, line["id"], {"product_uom_qty": 0.0}]
+                    for line in current[len(wanted) :]
+                    if float(line.get("product_uom_qty") or 0.0) != 0.0
+                ]
+            if commands:
+                vals["order_line"] = commands
+        return vals
+
+    def after_write(self, ctx, items):
+        wanted = [item for item in items if item.payload.get("confirm", True)]
+        if not wanted:
+            return
+        states = {
+            row["id"]: row["state"]
+            for row in ctx.read(self.model, [i.odoo_id for i in wanted], ["state"])
+        }
+        # A retried push finds the order confirmed already and leaves it alone.
+        to_confirm = [i for i in wanted if states.get(i.odoo_id) in ("draft", "sent")]
+        ctx.call_per_record(self.model, "action_confirm", to_confirm)
+
+    def describe_fields(self):
+        return [
+            "name", "client_order_ref", "state", "amount_untaxed", "amount_total",
+            "currency_id", "company_id", "order_line",
+        ]  # fmt: skip
+
+    def describe_row(self, row):
+        return {
+            "name": row.get("name"),
+            "number": from_odoo_text(row.get("client_order_ref")),
+            "state": row.get("state"),
+            "amount_untaxed": from_odoo_money(row.get("amount_untaxed")),
+            "amount_total": from_odoo_money(row.get("amount_total")),
+            "currency": many2one_name(row.get("currency_id")),
+            "company_id": many2one_id(row.get("company_id")),
+            "line_ids": list(row.get("order_line") or []),
+        }
+
+    # --- pull --------------------------------------------------------------------------
+    def pull_related(self, ctx, records):
+        return {"customer_refs": _partner_refs(ctx.read, records)}
+
+    def to_canonical(self, record, related):
+        partner = many2one_id(record.get("partner_id"))
+        return {
+            "name": from_odoo_text(record.get("name")),
+            "number": from_odoo_text(record.get("client_order_ref")),
+            "state": from_odoo_text(record.get("state")),
+            "amount_untaxed": from_odoo_money(record.get("amount_untaxed")),
+            "amount_tax": from_odoo_money(record.get("amount_tax")),
+            "amount_total": from_odoo_money(record.get("amount_total")),
+            "currency": many2one_name(record.get("currency_id")),
+            "company_id": many2one_id(record.get("company_id")),
+            "customer_id": partner,
+            "customer_ref": related.get("customer_refs", {}).get(partner, ""),
+            "customer_name": many2one_name(record.get("partner_id")),
+            "date_order": from_odoo_datetime(record.get("date_order")),
+            "origin": from_odoo_text(record.get("origin")),
+        }
+
+
+def _sale_line_changes(current: dict[str, Any], wanted: dict[str, Any]) -> dict[str, Any]:
+    """The values of `wanted` that differ from the line as Odoo holds it."""
+    changes = {}
+    for key, value in wanted.items():
+        held = current.get(key)
+        if key == "product_id":
+            held = many2one_id(held)
+        if isinstance(value, float):
+            if held is None or abs(float(held or 0.0) - value) > 1e-9:
+                changes[key] = value
+        elif held != value:
+            changes[key] = value
+    return changes
+
+
+def _partner_refs(read, records: list[dict[str, Any]]) -> dict[int, str]:
+    ids = sorted({p for r in records if (p := many2one_id(r.get("partner_id")))})
+    if not ids:
+        return {}
+    return {row["id"]: from_odoo_text(row.get("ref")) for row in read("res.partner", ids, ["ref"])}
+
+
+SALE_ORDER_SPEC = SaleOrderSpec()
+
+
+def sale_orders_by_reference(
+    connector_or_client: Any, references: list[str], company_id: int | None
+) -> dict[str, dict[str, Any]]:
+    """The sale orders carrying these client_order_refs (hub commitment numbers), as canonical
+    records keyed by number: one search_read (per 1,000 references) and one read of the
+    customers' refs. In a company when company_id is given. Of several orders with one
+    reference the live one wins (a cancelled one only when it is the only one); two live ones
+    are reported under the reference with "ambiguous": [ids]. A reference Odoo does not hold
+    is absent from the result. For reconciliation jobs (apps/entities/intercompany.py)."""
+    wanted = sorted({str(ref) for ref in references if ref not in (None, "")})
+    if not wanted:
+        return {}
+    spec = SALE_ORDER_SPEC
+
+    def call(model, method, args, kwargs=None):
+        return connector_or_client.call(model, method, args, kwargs)
+
+    def read(model, ids, fields_wanted):
+        return call(model, "read", [list(ids)], {"fields": fields_wanted}) or []
+
+    rows: list[dict[str, Any]] = []
+    for start in range(0, len(wanted), 1000):
+        search: list[Any] = [("client_order_ref", "in", wanted[start : start + 1000])]
+        if company_id:
+            search.append(("company_id", "=", int(company_id)))
+        rows += (
+            call(spec.model, "search_read", [search], {"fields": spec.pull_fields, "order": "id"})
+            or []
+        )
+    grouped: dict[str, list[dict]] = defaultdict(list)
+    for row in rows:
+        grouped[str(row.get("client_order_ref"))].append(row)
+    related = {"customer_refs": _partner_refs(read, rows)}
+    result: dict[str, dict[str, Any]] = {}
+    for number, found in grouped.items():
+        chosen = _sale_order_pick(found)
+        if chosen is None:
+            live = [row["id"] for row in found if row.get("state") != "cancel"]
+            result[number] = {"number": number, "ambiguous": live}
+            continue
+        result[number] = {
+            "domain": spec.domain,
+            "external_id": str(chosen["id"]),
+            "odoo_model": spec.model,
+            "write_date": from_odoo_datetime(chosen.get("write_date")),
+            **spec.to_canonical(chosen, related),
+        }
+    return result
+
+
 DOMAIN_SPECS: dict[str, DomainSpec] = {
     spec.domain: spec
     for spec in (
@@ -1864,5 +2272,6 @@ DOMAIN_SPECS: dict[str, DomainSpec] = {
         PaymentSpec(),
         ProductSpec(),
         CustomerInvoiceSpec(),
+        SALE_ORDER_SPEC,
     )
 }

@@ -1,6 +1,7 @@
-"""The seed data set: one company in EUR, users with different rights, vendors, construction
-products, analytic plans with MasterFormat cost codes, the three demo projects with milestones and
-budgets, and a few purchase orders at different stages. Ids are deterministic."""
+"""The seed data set: one company in EUR (id 1; a second one in GBP, id 2, is created last),
+users with different rights, vendors, construction products, analytic plans with MasterFormat cost
+codes, the three demo projects with milestones and budgets, and a few purchase orders at different
+stages. Ids are deterministic."""
 
 from __future__ import annotations
 
@@ -670,6 +671,27 @@ def _seed(env: Env, year: int) -> None:
         {"ref": "ACH-INV-30551", "invoice_date": f"{year}-{_month(-1)}-05"},
     )
     _call(admin_env, "account.move", "action_post", [bill_id])
+
+    # A second group company (construction groups, issue #13), created last so every earlier
+    # seed id stays where it was: hub entities map to res.company 1 or 2.
+    second_partner = _create(
+        env,
+        "res.partner",
+        {"name": "Northbridge Construction Ltd", "is_company": True, "city": "Leeds"},
+    )
+    second_company = _create(
+        env,
+        "res.company",
+        {
+            "name": "Northbridge Construction Ltd",
+            "partner_id": second_partner,
+            "currency_id": currencies["GBP"],
+            "country_id": countries["GB"],
+            "vat": "GB123456782",
+            "city": "Leeds",
+        },
+    )
+    env.store.update("res.partner", second_partner, {"company_id": second_company})
 
 
 def _month(offset: int) -> str:

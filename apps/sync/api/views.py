@@ -79,6 +79,15 @@ class ProjectCodeField(serializers.SlugRelatedField):
         super().__init__(slug_field="code", queryset=Project.objects.all(), **kwargs)
 
 
+class EntityCodeField(serializers.SlugRelatedField):
+    def __init__(self, **kwargs):
+        from apps.entities.models import Entity
+
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("allow_null", True)
+        super().__init__(slug_field="code", queryset=Entity.objects.all(), **kwargs)
+
+
 # --- SoR rules -----------------------------------------------------------------------------------
 
 
@@ -149,6 +158,7 @@ class PolicyOutput(serializers.Serializer):
     batch_size = serializers.IntegerField()
     enabled = serializers.BooleanField()
     project = serializers.CharField(source="project.code", default=None, allow_null=True)
+    entity = serializers.CharField(source="entity.code", default=None, allow_null=True)
     note = serializers.CharField()
     version = serializers.IntegerField()
     updated_at = serializers.DateTimeField()
@@ -167,6 +177,7 @@ class PolicyInput(serializers.Serializer):
     batch_size = serializers.IntegerField(min_value=1, max_value=10000, default=100)
     enabled = serializers.BooleanField(default=True)
     project = ProjectCodeField(default=None)
+    entity = EntityCodeField(default=None)
     note = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
 
@@ -208,6 +219,7 @@ class MappingOutput(serializers.Serializer):
     system = serializers.CharField(source="system.code")
     scope = serializers.CharField()
     project = serializers.CharField(source="project.code", default=None, allow_null=True)
+    entity = serializers.CharField(source="entity.code", default=None, allow_null=True)
     external_value = serializers.CharField()
     external_label = serializers.CharField()
     canonical_value = serializers.CharField()
@@ -221,6 +233,7 @@ class MappingInput(serializers.Serializer):
     system = SystemCodeField()
     scope = serializers.CharField(max_length=80, required=False, allow_blank=True, default="")
     project = ProjectCodeField(default=None)
+    entity = EntityCodeField(default=None)
     external_value = serializers.CharField(max_length=200)
     external_label = serializers.CharField(
         max_length=300, required=False, allow_blank=True, default=""
@@ -277,6 +290,7 @@ class MappingDetailApi(AdminApi):
             system=mapping.system,
             scope=mapping.scope,
             project=mapping.project,
+            entity=mapping.entity,
             external_value=mapping.external_value,
             **data.validated_data,
         )

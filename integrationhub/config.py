@@ -21,6 +21,17 @@ def env_list(value: str | None, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def env_currency(value: str | None, default: str, *, name: str = "IHUB_GROUP_CURRENCY") -> str:
+    """A three-letter currency code (ISO 4217 shape), upper-cased; a malformed one stops start-up
+    rather than reports converting to a currency no rate will ever exist for."""
+    if value is None or not value.strip():
+        return default
+    code = value.strip().upper()
+    if len(code) != 3 or not (code.isascii() and code.isalpha()):
+        raise ValueError(f"{name} must be a three-letter currency code such as EUR, got {value!r}")
+    return code
+
+
 def database_from_url(url: str) -> dict:
     """One Django DATABASES entry from a DATABASE_URL.
 

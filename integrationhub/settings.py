@@ -5,7 +5,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from integrationhub.config import database_from_url, env_bool, env_list, redis_from_url
+from integrationhub.config import (
+    database_from_url,
+    env_bool,
+    env_currency,
+    env_list,
+    redis_from_url,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 ENV = os.environ.get("DJANGO_ENV", "development").strip().lower()
@@ -305,3 +311,6 @@ STATICFILES_FINDERS = [
 # neither configured it answers nobody.
 MONITORING_METRICS_TOKEN = os.environ.get("MONITORING_METRICS_TOKEN", "")
 MONITORING_METRICS_ALLOWED_IPS = env_list(os.environ.get("MONITORING_METRICS_ALLOWED_IPS"), [])
+
+# Construction groups (issue 13): the currency group reports convert to (three letters).
+IHUB_GROUP_CURRENCY = env_currency(os.environ.get("IHUB_GROUP_CURRENCY"), "EUR")

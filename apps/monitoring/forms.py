@@ -1,6 +1,7 @@
 from django import forms
 
 from apps.monitoring.models import AlertRule
+from apps.monitoring.selectors import PER_SYSTEM_METRICS
 
 
 class AlertRuleForm(forms.ModelForm):
@@ -16,6 +17,7 @@ class AlertRuleForm(forms.ModelForm):
             "system",
             "domain",
             "project",
+            "entity",
             "condition",
             "threshold",
             "window_minutes",
@@ -41,4 +43,18 @@ class AlertRuleForm(forms.ModelForm):
                 self.add_error(name, "An hour of the day, 0–23 (UTC).")
         if data.get("window_minutes") == 0:
             self.add_error("window_minutes", "The window needs at least one minute.")
+        entity = data.get("entity")
+        if entity is not None and data.get("project") is not None:
+            self.add_error("entity", "Choose a project or an entity, not both.")
+        if (
+            entity is not None
+            and data.get("metric") in PER_SYSTEM_METRICS
+            and not data.get("system")
+            and not entity.odoo_system_id
+        ):
+            self.add_error(
+                "entity",
+                "This metric is kept per System and the entity has no Odoo System: "
+                "choose a System as well.",
+            )
         return data

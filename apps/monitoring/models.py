@@ -77,6 +77,11 @@ class AlertRule(models.Model):
     project = models.ForeignKey(
         "projects.Project", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
+    # An entity's rule: the metric over the entity's projects, or over its Odoo System where the
+    # metric is per System (failure rate, dead letters, quota).
+    entity = models.ForeignKey(
+        "entities.Entity", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     condition = models.CharField(max_length=3, choices=Condition, default=Condition.GT)
     threshold = models.DecimalField(max_digits=18, decimal_places=2, default=Decimal("0"))
     window_minutes = models.PositiveIntegerField(default=10)

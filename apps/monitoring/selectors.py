@@ -217,7 +217,7 @@ def open_exceptions_by_category(*, now: datetime | None = None) -> list[dict]:
 
 
 def alert_rule_list():
-    return AlertRule.objects.select_related("system", "project").order_by("name")
+    return AlertRule.objects.select_related("system", "project", "entity").order_by("name")
 
 
 def alert_list(*, status: str = ""):
@@ -230,14 +230,39 @@ def alert_list(*, status: str = ""):
 # --- alert metrics ----------------------------------------------------------------------------
 
 
+# Metrics kept per System only (ledger rollups, API quota): an entity's rule reads them on the
+# entity's Odoo System. The others are narrowed to the entity's projects.
+PER_SYSTEM_METRICS = (AlertMetric.FAILURE_RATE, AlertMetric.DEAD_LETTERS, AlertMetric.QUOTA_USE)
+
+
+def _rule_system_id(rule: AlertRule) -> int | None:
+    """The System a rule measures: its own, else (an entity's rule) the entity's Odoo System."""
+    if rule.system_id:
+        return rule.system_id
+    if rule.entity_id:
+        return rule.entity.odoo_system_id
+    return None
+
+
+def _entity_scope(rule: AlertRule) -> Q:
+    """An entity's rows: those of its projects, and project-less rows of its Odoo System."""
+    scope = Q(project__entity_id=rule.entity_id)
+    if rule.entity.odoo_system_id:
+        scope |= Q(project__isnull=True, system_id=rule.entity.odoo_system_id)
+    return scope
+
+
 def _rollup_window(rule: AlertRule, now: datetime):
     since = now - timedelta(minutes=rule.window_minutes)
     queryset = LedgerRollup.objects.filter(
         granularity=Granularity.MINUTE,
         bucket_start__gte=since.replace(second=0, microsecond=0),
     )
-    if rule.system_id:
-        queryset = queryset.filter(system_id=rule.system_id)
+    system_id = _rule_system_id(rule)
+    if system_id:
+        queryset = queryset.filter(system_id=system_id)
+    elif rule.entity_id:  # an entity without its own Odoo System has no per-System figures
+        queryset = queryset.none()
     if rule.domain:
         queryset = queryset.filter(domain=rule.domain)
     return queryset
@@ -250,6 +275,8 @@ def _active_items(rule: AlertRule):
     queryset = ExceptionItem.objects.filter(status__in=list(ACTIVE_STATUSES))
     if rule.project_id:
         queryset = queryset.filter(project_id=rule.project_id)
+    elif rule.entity_id:
+        queryset = queryset.filter(_entity_scope(rule))
     if rule.system_id:
         queryset = queryset.filter(system_id=rule.system_id)
     return queryset
@@ -278,6 +305,8 @@ def alert_metric_value(*, rule: AlertRule, now: datetime | None = None) -> Decim
         queryset = Transaction.objects.filter(status__in=list(OPEN_STATUSES))
         if rule.system_id:
             queryset = queryset.filter(system_id=rule.system_id)
+        if rule.entity_id:
+            queryset = queryset.filter(_entity_scope(rule))
         if rule.domain:
             queryset = queryset.filter(domain=rule.domain)
         agg = queryset.aggregate(depth=Count("id"), oldest=Min("received_at"))
@@ -288,8 +317,9 @@ def alert_metric_value(*, rule: AlertRule, now: datetime | None = None) -> Decim
         return (Decimal((now - agg["oldest"]).total_seconds()) / 60).quantize(Decimal("0.01"))
     if metric == AlertMetric.QUOTA_USE:
         rows = [r for r in quota_use(now=now) if r["use_pct"] is not None]
-        if rule.system_id:
-            rows = [r for r in rows if r["system_id"] == rule.system_id]
+        system_id = _rule_system_id(rule)
+        if system_id or rule.entity_id:
+            rows = [r for r in rows if r["system_id"] == system_id]
         return max((r["use_pct"] for r in rows), default=Decimal(0))
     items = _active_items(rule)
     if metric == AlertMetric.OPEN_EXCEPTIONS:

@@ -285,7 +285,7 @@ def alerts_evaluate(*, now: datetime | None = None) -> dict:
     """Evaluate every enabled rule (the per-minute schedule)."""
     now = now or timezone.now()
     open_count = 0
-    rules = AlertRule.objects.filter(enabled=True).select_related("system", "project")
+    rules = AlertRule.objects.filter(enabled=True).select_related("system", "project", "entity")
     for rule in rules.order_by("id")[:1000]:
         alert = alert_rule_evaluate(rule=rule, now=now)
         if alert is not None and alert.status == AlertStatus.OPEN:

@@ -69,7 +69,7 @@ from apps.sync.handlers import (
     handler_for,
 )
 from apps.sync.models import CanonicalRecord, SubjectState, TransactionOverride
-from apps.sync.selectors import route_policies, sor_evaluate, sor_rules_for
+from apps.sync.selectors import FROM_PROJECT, route_policies, sor_evaluate, sor_rules_for
 from apps.sync.services import binding_set
 
 logger = logging.getLogger(__name__)
@@ -122,8 +122,11 @@ class BatchState:
             self._sor_rules[key] = rules
         return self._sor_rules[key]
 
-    def route_policies(self, *, domain: str, source_system, project_id, entity_id=None) -> list:
-        """Routes for a project (its own row > its entity's row > the group row), cached."""
+    def route_policies(
+        self, *, domain: str, source_system, project_id, entity_id=FROM_PROJECT
+    ) -> list:
+        """Routes for a project (its own row > its entity's row > the group row), cached;
+        `entity_id` as in apps.sync.selectors.route_policies (default: the project's)."""
         key = (domain, source_system.pk, project_id, entity_id)
         if key not in self._routes:
             self._routes[key] = route_policies(

@@ -356,7 +356,7 @@ def _bindings_follow(*, survivor, other, merge: bool, actor=None) -> int:
             )
         for mapping in Mapping.objects.filter(
             kind=MappingKind.VENDOR, canonical_value=other.code, active=True
-        ).select_related("system"):
+        ).select_related("system", "project", "entity"):
             mapping_save(
                 actor=actor,
                 kind=MappingKind.VENDOR,
@@ -365,6 +365,7 @@ def _bindings_follow(*, survivor, other, merge: bool, actor=None) -> int:
                 canonical_value=survivor.code,
                 scope=mapping.scope,
                 project=mapping.project,
+                entity=mapping.entity,
                 note=f"vendor {other.code} merged into {survivor.code}",
             )
     return moved

@@ -79,3 +79,23 @@ def test_link_keeps_both_vendors_active(twins, fiona):
     vendor_duplicate_resolve(candidate=pair, actor=fiona, action="link", survivor=de)
     assert Vendor.objects.get(pk=uk.pk).status != "blocked"
     assert not VendorLink.objects.get(survivor=de).merged
+
+
+def test_merge_repoints_an_entitys_own_vendor_mapping_in_its_scope(twins, odoo_uk, fiona, ada):
+    from apps.entities.models import Entity
+    from apps.sync.services import mapping_save
+
+    de, uk, _ = twins
+    entity = Entity.objects.create(code="nb-uk", name="Ltd", odoo_system=odoo_uk)
+    mapping_save(
+        actor=ada,
+        kind="vendor",
+        system=odoo_uk,
+        external_value="P-7",
+        canonical_value=uk.code,
+        entity=entity,
+    )
+    (pair,) = vendor_duplicates_detect()
+    vendor_duplicate_resolve(candidate=pair, actor=fiona, action="merge", survivor=de)
+    (mapping,) = Mapping.objects.filter(system=odoo_uk, external_value="P-7", active=True)
+    assert (mapping.entity_id, mapping.canonical_value) == (entity.pk, de.code)

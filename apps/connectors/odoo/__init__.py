@@ -30,8 +30,9 @@ Protocol
 Operations: create (idempotent: an existing record is returned with created=False), update /
 upsert (write; create when missing), and per domain: commitment confirm / cancel, invoice post /
 cancel / draft / hold / release (release_to_pay_manual "no"/"yes"), payment post / cancel,
-vendor / cost_code / project / product archive (the hub never unlinks in Odoo). Every action is
-state-guarded (confirming a confirmed PO does nothing), so retries are safe. An action finds its
+vendor / cost_code / project / product archive (the hub never unlinks in Odoo), sale_order
+confirm / cancel / draft. Every action is state-guarded (confirming a confirmed PO does
+nothing), so retries are safe. An action finds its
 record by external_id or by the payload's reference (below). Also understood, as emitted by
 apps/procurement: invoice match_result (payload.result matched / matched_within_tolerance →
 release, exception / variance / unmatched → hold), budget_line revise (= upsert), change_order
@@ -64,6 +65,12 @@ kind per batch; money and quantities as Decimal or strings; dates ISO 8601)
                  invoice_numbers (then Odoo's account.payment.register wizard pays those bills)
     product      code* (→ default_code), name*, type (goods | service), unit (uom name),
                  standard_price, purchase_method, active
+    sale_order   number* (→ client_order_ref), customer_ref* (+ customer_name to create the
+                 customer) | customer_id, currency* (ISO code), company_id (the seller's
+                 res.company id), date_order, origin, notes, confirm (default true),
+                 lines*: [{description, quantity*, unit_price*, product_code* | product_id}]
+                 (a line without a product takes options.sale_line_product, a default_code:
+                 Odoo refuses sales lines without a product)
     company_id   (commitment, invoice, customer_invoice, budget_line) the Odoo company to book
                  a new record in (res.company id, the hub entity's company); written on create
                  only. The connection's context must allow that company (allowed_company_ids).
@@ -135,6 +142,27 @@ Mapping (canonical field ← Odoo field)   [push writes the same pairs the other
                                         amount, currency, date, state. Posted unless
                                         payload.post is false.
     product      product.product        code ← default_code, name, type, purchase_method, unit.
+    sale_order   sale.order             number ← client_order_ref (with company_id: the
+                 (the seller's side of an   reference), name, state (draft/sent/sale/cancel),
+                 intercompany commitment)   customer_id ← partner_id, customer_ref ←
+                                        partner_id.ref, customer_name, company_id (int),
+                                        currency ← currency_id, date_order (Odoo sets it to
+                                        the confirmation time), origin, amount_untaxed/
+                                        amount_tax/amount_total; lines → order_line:
+                                        description → name, product_code → product_id,
+                                        quantity → product_uom_qty, unit_price → price_unit
+                                        (taxes: Odoo's default from the product).
+                                        Push: the customer (res.partner by ref) is created as
+                                        a company customer when missing; confirm →
+                                        action_confirm. update: a draft/sent order's header and
+                                        lines are rewritten; a confirmed one keeps its lines
+                                        (matched by position: changed values written, new
+                                        lines added, dropped ones set to quantity 0). cancel →
+                                        action_cancel with context disable_cancel_warning
+                                        (else Odoo answers with its cancel wizard). Reading
+                                        back for reconciliation: domains.sale_orders_by_reference
+                                        (connector or client, numbers, company_id) → {number:
+                                        canonical record}, one search_read.
 Every pulled record also carries domain, external_id (Odoo id), odoo_model, write_date (ISO
 UTC) and idempotency_key "odoo:<system>:<model>:<id>:<write_date>" (same version = same key).
 """

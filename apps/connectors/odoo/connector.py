@@ -39,6 +39,8 @@ WRITE_OPERATIONS = frozenset({"create", "update", "upsert"})
 # method -> states in which it may be called (None: any state but the ones in _DONE_STATES).
 _ACTION_STATES: dict[str, frozenset[str] | None] = {
     "button_confirm": frozenset({"draft", "sent"}),
+    "action_confirm": frozenset({"draft", "sent"}),
+    "action_draft": frozenset({"cancel", "sent"}),
     "action_post": frozenset({"draft"}),
     "button_draft": frozenset({"posted", "cancel"}),
     "button_cancel": None,
@@ -465,6 +467,7 @@ class OdooConnector(Connector):
         ctx.resolver.fetch()
         spec.prepare(ctx, self._alive(items))
         self._locate(spec, ctx, self._alive(items))
+        spec.located(ctx, self._alive(items), operation=operation)
 
         def build(item: PushItem) -> None:
             if item.odoo_id is None:
@@ -599,7 +602,9 @@ class OdooConnector(Connector):
                 if (allowed is None and states.get(item.odoo_id) not in _DONE_STATES)
                 or (allowed is not None and states.get(item.odoo_id) in allowed)
             ]
-            ctx.call_per_record(spec.model, method, todo)
+            ctx.call_per_record(
+                spec.model, method, todo, context=spec.action_context.get(operation)
+            )
             for item in todo:
                 item.created = False
         spec.describe(ctx, self._alive(items))

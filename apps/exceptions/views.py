@@ -101,17 +101,15 @@ def _queue_page(
     if request.htmx and request.GET.get("partial") == "rows":
         return render(request, f"{template}#rows", context)
     if columns == "standard":
+        # All the counters in one grouped query (see selectors.exception_queue_counts).
+        counts = selectors.exception_queue_counts(user=request.user)
         context.update(
             views=[
-                (key, label, count)
-                for (key, label), count in zip(
-                    selectors.QUEUE_VIEWS.items(),
-                    _view_counts(request.user),
-                    strict=False,
-                )
+                (key, label, counts["views"].get(key))
+                for key, label in selectors.QUEUE_VIEWS.items()
             ],
-            category_counts=selectors.exception_category_counts(user=request.user),
-            ageing=selectors.exception_ageing(user=request.user),
+            category_counts=counts["categories"],
+            ageing=counts["ageing"],
             saved_filters=selectors.saved_filter_list(user=request.user),
         )
     return render(request, template, context)
@@ -140,11 +138,6 @@ def _attach_invoices(items) -> None:
             and invoice.status in MATCHABLE_STATUSES
             and invoice.match_status != "variance_approved"
         )
-
-
-def _view_counts(user) -> list:
-    counts = selectors.exception_view_counts(user=user)
-    return [counts.get(key) for key in selectors.QUEUE_VIEWS]
 
 
 @role_required(*QUEUE_ROLES)

@@ -20,6 +20,7 @@ from apps.ledger.models import Transaction
 from apps.procurement.choices import VendorStatus
 from apps.procurement.services import commitment_cancel, commitment_create, vendor_upsert
 from apps.sync.models import JobRun
+from apps.sync.services import mapping_save
 from apps.sync.tasks import reconciliation_run_all
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +32,7 @@ LINES = [
 
 
 @pytest.fixture
-def group(odoo_target, school_de, entity_de, entity_uk, procure):
+def group(odoo_target, odoo_sim, school_de, entity_de, entity_uk, procure, ada):
     """Buyer nb-de (the school, Odoo company 1) and seller nb-uk (Odoo company 2), both on the
     one simulator; nb-uk sells to the group as vendor V-NBUK."""
     entity_de.odoo_system = odoo_target
@@ -48,6 +49,20 @@ def group(odoo_target, school_de, entity_de, entity_uk, procure):
     entity_uk.vendor = seller_vendor
     entity_uk.save()
     procure.vendors["sister"] = seller_vendor
+    # the hub's cost code as the buyer's Odoo knows it
+    mapping_save(
+        actor=ada,
+        kind="cost_code",
+        system=odoo_target,
+        external_value="03 30 00",
+        canonical_value="03 31 13",
+    )
+    # the buyer's Odoo knows the sister company as a supplier under the hub's vendor code
+    odoo_sim.call(
+        "res.partner",
+        "create",
+        {"name": "Northbridge Construction Ltd", "ref": "V-NBUK", "is_company": True},
+    )
     return {"buyer": entity_de, "seller": entity_uk, "vendor": seller_vendor}
 
 
@@ -81,13 +96,15 @@ def test_an_issued_commitment_to_a_sister_entity_is_recognised_on_both_sides(
 
     drain()
     seller_tx.refresh_from_db()
-    assert seller_tx.status == "delivered", seller_tx.last_error
+    assert seller_tx.status == "delivered", seller_tx.last_error_message
     [order] = _sale_orders(odoo_sim, commitment.number)
     assert order["state"] == "sale"
     assert order["amount_untaxed"] == pytest.approx(10000.0)
     assert order["company_id"][0] == 2
     partner = odoo_sim.call("res.partner", "read", [order["partner_id"][0]], fields=["ref"])
     assert partner[0]["ref"] == "nb-de"
+    buyer_tx.refresh_from_db()
+    assert buyer_tx.status == "delivered", buyer_tx.last_error_message
     [purchase] = odoo_sim.call(
         "purchase.order", "search_read", [["origin", "=", commitment.number]], fields=["state"]
     )
@@ -239,3 +256,38 @@ def test_entities_keep_their_vendor_link_unique(group):
     other.vendor = group["vendor"]
     with pytest.raises(IntegrityError), transaction.atomic():
         other.save()
+
+
+def test_a_change_order_on_the_commitment_moves_the_sellers_order_too(
+    group, procure, drain, odoo_sim, rob
+):
+    from apps.procurement.services import change_order_create, change_order_submit
+
+    commitment = _issue(procure)
+    drain()
+    # the purchase order's line ids, as the hub learns them when Odoo's PO is read back
+    [po] = odoo_sim.call(
+        "purchase.order", "search_read", [["origin", "=", commitment.number]], fields=["order_line"]
+    )
+    commitment.lines.update(external_ref=str(po["order_line"][0]))
+    change = change_order_create(
+        project=commitment.project,
+        kind="subcontract",
+        commitment=commitment,
+        title="One more culvert",
+        lines=[{"commitment_line": commitment.lines.get().id, "quantity_delta": "1"}],
+        created_by=rob,
+    )
+    change_order_submit(change_order=change, actor=rob)
+    procure.approve(change)
+    record = IntercompanyCommitment.objects.get()
+    assert record.seller_amount == Decimal("12500.00")
+    update = Transaction.objects.get(domain="sale_order", operation="update")
+    assert Decimal(update.payload["lines"][0]["quantity"]) == 5
+    drain()
+    update.refresh_from_db()
+    assert update.status == "delivered", update.last_error_message
+    [order] = _sale_orders(odoo_sim, commitment.number)
+    assert order["amount_untaxed"] == pytest.approx(12500.0)
+    result = intercompany_reconcile()
+    assert result["agreed"] == 1, (result, IntercompanyCommitment.objects.get().last_result)

@@ -26,8 +26,8 @@ from apps.sync.tasks import reconciliation_run_all
 pytestmark = pytest.mark.django_db
 
 LINES = [
-    {"phase": "P1", "cost_code": "03 31 13", "description": "Precast box culvert", "product_code": "PRC-CULVERT-2015", "quantity": "4",
-     "unit": "ea", "unit_price": "2500"},
+    {"phase": "P1", "cost_code": "03 31 13", "description": "Precast box culvert",
+     "product_code": "PRC-CULVERT-2015", "quantity": "4", "unit": "ea", "unit_price": "2500"},
 ]  # fmt: skip
 
 

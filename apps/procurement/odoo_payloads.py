@@ -26,7 +26,7 @@ def _decimal(value) -> str:
     return format(value.normalize(), "f") if value == value.to_integral() else str(value)
 
 
-def _commitment_line(line, system, *, with_id: bool, project=None) -> dict:
+def _commitment_line(line, system, *, with_id: bool, project=None, position=None) -> dict:
     payload = {
         "description": line.description,
         "quantity": _decimal(line.quantity),
@@ -35,8 +35,14 @@ def _commitment_line(line, system, *, with_id: bool, project=None) -> dict:
     }
     if line.product_code:
         payload["product_code"] = line.product_code
-    if with_id and line.external_ref:
-        payload["purchase_line_id"] = int(line.external_ref)
+    if with_id:
+        # The Odoo line id when the hub has it; the line's position on the order always, for
+        # the connector to find the line when the id is not known yet (an update queued behind
+        # the create).
+        if position is not None:
+            payload["line_no"] = position
+        if line.external_ref:
+            payload["purchase_line_id"] = int(line.external_ref)
     return payload
 
 
@@ -52,7 +58,8 @@ def commitment_payload(commitment: Commitment, system, *, for_update: bool = Fal
         "notes": commitment.title,
         "confirmed": True,
         "lines": [
-            _commitment_line(line, system, with_id=for_update, project=project) for line in lines
+            _commitment_line(line, system, with_id=for_update, project=project, position=position)
+            for position, line in enumerate(lines, start=1)
         ],
     }
 
@@ -98,6 +105,12 @@ def invoice_payload(invoice: Invoice, system, *, operation: str) -> dict:
 def change_order_payload(change_order: ChangeOrder, system) -> dict:
     """A commitment change: the changed lines with their Odoo line ids, the new ones without."""
     commitment = change_order.commitment
+    positions = {
+        pk: position
+        for position, pk in enumerate(
+            commitment.lines.order_by("line_no").values_list("pk", flat=True), start=1
+        )
+    }
     lines = []
     for change in change_order.lines.select_related(
         "commitment_line__budget_line__cost_code",
@@ -105,7 +118,15 @@ def change_order_payload(change_order: ChangeOrder, system) -> dict:
     ):
         line = change.commitment_line or change.created_commitment_line
         if line is not None:
-            lines.append(_commitment_line(line, system, with_id=True, project=change_order.project))
+            lines.append(
+                _commitment_line(
+                    line,
+                    system,
+                    with_id=True,
+                    project=change_order.project,
+                    position=positions.get(line.pk),
+                )
+            )
     return {"number": commitment.number, "change_order": change_order.number, "lines": lines}
 
 

@@ -132,6 +132,22 @@ class CommitmentHandler(DomainHandler):
     subject_keys = ("number",)
     financial = True
 
+    def delivered(self, *, transaction, system, response: dict) -> None:
+        """A PO (or its change) reached Odoo: keep the line ids it answered with, so receipts
+        and later change orders name Odoo's lines."""
+        from apps.procurement.services import commitment_line_ids_keep
+
+        line_ids = response.get("line_ids")
+        if system.kind != "odoo" or not isinstance(line_ids, list):
+            return
+        commitment = Commitment.objects.filter(number=transaction.subject_id or "").first()
+        if commitment is not None:
+            commitment_line_ids_keep(
+                commitment=commitment,
+                external_ref=str(response.get("name") or ""),
+                line_ids=line_ids,
+            )
+
     def map(self, ctx: ProcessingContext) -> dict:
         canonical = dict(ctx.record)
         commitment = Commitment.objects.filter(number=canonical.get("number") or "").first()

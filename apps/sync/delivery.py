@@ -45,6 +45,7 @@ from apps.ledger.services import (
     transaction_transition,
 )
 from apps.sync.breaker import breaker_allow, breaker_record_failure, breaker_record_success
+from apps.sync.handlers import handler_for
 from apps.sync.pipeline import backoff_seconds
 from apps.sync.ratelimit import quota_record, rate_limit_acquire, rate_limit_charge
 from apps.sync.selectors import binding_get
@@ -307,6 +308,26 @@ def _delivered(tx: Transaction, system, result) -> None:
     for key in (delivery_trace_key(tx, system), refused_trace_key(tx, system)):
         exception_auto_resolve(
             trace_key=key, transaction=tx, reason=f"delivered to {system.code} as {external_id}"
+        )
+    _keep_response(tx, system, result)
+
+
+def _keep_response(tx: Transaction, system, result) -> None:
+    """Let the subject's handler keep what the target answered (Odoo's line ids for a PO).
+    The delivery stands either way; a failure here is logged with the transaction, and the
+    next pull of the record links the same values."""
+    response = getattr(result, "response", None)
+    if not response:
+        return
+    try:
+        handler_for(tx.subject_domain or tx.domain).delivered(
+            transaction=tx, system=system, response=response
+        )
+    except Exception:
+        logger.exception(
+            "transaction %s: keeping %s's answer failed (the next pull links it)",
+            tx.pk,
+            system.code,
         )
 
 

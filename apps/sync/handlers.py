@@ -573,6 +573,11 @@ class DomainHandler:
             ]
         return payload
 
+    def delivered(self, *, transaction, system, response: dict) -> None:
+        """After an outbound transaction of this (subject) domain was delivered: keep what the
+        target answered that the hub needs later (e.g. Odoo's line ids). Runs after the
+        delivery committed; the default keeps nothing."""
+
     def amount(self, ctx: ProcessingContext) -> tuple[Decimal | None, str]:
         for key in ("amount", "amount_total", "total", "value"):
             value = ctx.canonical.get(key, ctx.record.get(key))

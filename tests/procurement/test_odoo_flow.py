@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from apps.approvals.choices import Decision, DocumentType
 from apps.approvals.services import approval_decide
@@ -255,6 +256,111 @@ def test_requisition_to_payment_through_odoo(
     assert budget_line.committed == D("23600.00")
     assert budget_line.actual == D("14160.00")
     assert budget_line.invoiced == D("14160.00")
+
+
+def test_a_change_order_queued_behind_the_pos_creation_changes_its_line_not_adds_one(
+    odoo_sim, odoo_target, drain, school_budget, rob, alice, authority, ada
+):
+    """The change is approved before the worker delivered the PO: its payload cannot carry
+    Odoo's line id yet, so it names the line's position, and the PO keeps one line."""
+    from apps.procurement.services import (
+        change_order_create,
+        change_order_submit,
+        commitment_create,
+        commitment_submit,
+    )
+
+    mapping_save(
+        actor=ada,
+        kind="cost_code",
+        system=odoo_target,
+        external_value="03 30 00",
+        canonical_value="03 31 13",
+    )
+
+    partner = _one(odoo_sim.records("res.partner", ["id"], [("ref", "=", "V-1002")]))
+    vendor = vendor_upsert(
+        code="V-1002",
+        name="Elbe Readymix Beton GmbH",
+        status=VendorStatus.APPROVED,
+        insurance_expiry=date(2030, 1, 1),
+        external_ref=str(partner["id"]),
+    )
+    po = commitment_create(
+        project=school_budget.project,
+        vendor=vendor,
+        kind="purchase_order",
+        title="Ready-mix",
+        lines=[
+            {
+                "budget_line": school_budget.line("P1", "03 31 13"),
+                "product_code": "CON-C3037",
+                "quantity": "100",
+                "unit_price": "118",
+            }
+        ],
+        created_by=rob,
+    )
+    commitment_submit(commitment=po, actor=rob)
+    approval_decide(request_id=pending_request(po).id, actor=alice, decision=Decision.APPROVE)
+    po.refresh_from_db()
+    line = po.lines.get()
+    change = change_order_create(
+        project=school_budget.project,
+        kind="subcontract",
+        commitment=po,
+        title="More concrete",
+        lines=[{"commitment_line": line.id, "quantity_delta": "50"}],
+        created_by=rob,
+    )
+    change_order_submit(change_order=change, actor=rob)
+    approval_decide(request_id=pending_request(change).id, actor=alice, decision=Decision.APPROVE)
+    applied = Transaction.objects.get(direction="outbound", domain="change_order")
+    assert "purchase_line_id" not in applied.payload["lines"][0]
+    assert applied.payload["lines"][0]["line_no"] == 1
+
+    drain()
+    # the change waited its turn behind the create (a second later); that second has passed
+    Transaction.objects.filter(pk=applied.pk).update(next_attempt_at=timezone.now())
+    drain()
+    applied.refresh_from_db()
+    assert applied.status == "delivered", applied.last_error_message
+    [order] = odoo_sim.records("purchase.order", ["order_line", "name"], [("origin", "=", po.number)])
+    assert len(order["order_line"]) == 1
+    odoo_line = _one(
+        odoo_sim.records("purchase.order.line", ["product_qty"], [("id", "=", order["order_line"][0])])
+    )
+    assert D(str(odoo_line["product_qty"])) == D("150")
+    # the create's answer taught the hub Odoo's PO name and line id, without a pull
+    line.refresh_from_db()
+    po.refresh_from_db()
+    assert line.external_ref == str(order["order_line"][0])
+    assert po.external_ref == order["name"]
+
+    # a second change that adds a line is added in Odoo, and its id is kept as well
+    more = change_order_create(
+        project=school_budget.project,
+        kind="subcontract",
+        commitment=po,
+        title="Pump hire",
+        lines=[
+            {
+                "budget_line": school_budget.line("P1", "03 31 13"),
+                "description": "Concrete pump",
+                "quantity_delta": "2",
+                "unit_price": "900",
+            }
+        ],
+        created_by=rob,
+    )
+    change_order_submit(change_order=more, actor=rob)
+    approval_decide(request_id=pending_request(more).id, actor=alice, decision=Decision.APPROVE)
+    drain()
+    [order] = odoo_sim.records("purchase.order", ["order_line"], [("origin", "=", po.number)])
+    assert len(order["order_line"]) == 2
+    assert sorted(po.lines.values_list("external_ref", flat=True)) == sorted(
+        str(i) for i in order["order_line"]
+    )
 
 
 def test_change_orders_reach_odoo_as_po_change_and_budget_revision(

@@ -836,6 +836,15 @@ _PLAN_COLUMN = re.compile(r"^x_plan\d+_id$")
 
 
 # --- commitment → purchase.order (+ lines, + confirmation) ----------------------------------------
+def _line_at(line_ids: list[int], line_no: Any) -> int | None:
+    """The id of the order line at 1-based `line_no`, or None (a line the order lacks yet)."""
+    try:
+        position = int(line_no)
+    except (TypeError, ValueError):
+        return None
+    return line_ids[position - 1] if 0 < position <= len(line_ids) else None
+
+
 class CommitmentSpec(DomainSpec):
     domain = "commitment"
     model = "purchase.order"
@@ -931,14 +940,47 @@ class CommitmentSpec(DomainSpec):
             vals["note"] = _optional_text(payload["notes"])
         if not create and payload.get("lines"):
             # A change order: lines with an Odoo line id are updated, others are added. Lines
-            # are never removed implicitly (a confirmed PO line may already be received).
+            # are never removed implicitly (a confirmed PO line may already be received). A
+            # line sent before the hub knew Odoo's line ids names its position (`line_no`):
+            # the order's line at that position is the one it changes, so a change order
+            # queued behind the PO's creation (or retried after Odoo committed it) does not
+            # add a second line.
+            existing = ctx.batch_cache.get("commitment_lines", {}).get(id(payload), [])
             commands = []
             for position, line in enumerate(payload["lines"], start=1):
                 line_vals = self.line_vals(ctx, line, position, project_account)
-                line_id = line.get("purchase_line_id")
+                line_id = line.get("purchase_line_id") or _line_at(existing, line.get("line_no"))
                 commands.append([1, int(line_id), line_vals] if line_id else [0, 0, line_vals])
             vals["order_line"] = commands
         return vals
+
+    def located(self, ctx, items, *, operation):
+        """For updates whose lines lack Odoo ids: the orders' line ids in Odoo's order (one
+        search_read for the batch)."""
+        if operation == "create":
+            return
+        wanted = [
+            item
+            for item in items
+            if item.odoo_id
+            and any(
+                isinstance(line, dict) and not line.get("purchase_line_id") and line.get("line_no")
+                for line in item.payload.get("lines") or []
+            )
+        ]
+        if not wanted:
+            return
+        lines: dict[int, list[int]] = defaultdict(list)
+        for row in ctx.search_read(
+            "purchase.order.line",
+            [("order_id", "in", sorted({item.odoo_id for item in wanted}))],
+            ["order_id"],
+            order="order_id, sequence, id",
+        ):
+            lines[many2one_id(row.get("order_id"))].append(row["id"])
+        known = ctx.batch_cache.setdefault("commitment_lines", {})
+        for item in wanted:
+            known[id(item.payload)] = lines.get(item.odoo_id, [])
 
     def after_write(self, ctx, items):
         wanted = [item for item in items if item.payload.get("confirmed")]

@@ -512,6 +512,29 @@ def commitment_cancel(*, commitment: Commitment, actor, reason: str) -> Commitme
 
 
 @transaction.atomic
+def commitment_line_ids_keep(
+    *, commitment: Commitment, external_ref: str, line_ids: list
+) -> int:
+    """Odoo answered a PO create/update with its name and line ids: keep the ids of lines the
+    hub has none for, by position, when Odoo holds as many lines as the hub (otherwise the next
+    pull's `commitment_link_external` compares and reports). Returns how many lines it linked."""
+    commitment = Commitment.objects.select_for_update().get(id=commitment.id)
+    lines = list(commitment.lines.order_by("line_no"))
+    if len(lines) != len(line_ids):
+        return 0
+    linked = 0
+    for line, line_id in zip(lines, line_ids, strict=True):
+        if not line.external_ref and isinstance(line_id, int) and not isinstance(line_id, bool):
+            line.external_ref = str(line_id)
+            line.save(update_fields=["external_ref"])
+            linked += 1
+    if external_ref and not commitment.external_ref:
+        commitment.external_ref = external_ref[:100]
+        commitment.save(update_fields=["external_ref", "updated_at"])
+    return linked
+
+
+@transaction.atomic
 def commitment_link_external(
     *, commitment: Commitment, external_ref: str, line_refs: list[dict]
 ) -> list[str]:

@@ -325,10 +325,14 @@ def test_a_change_order_queued_behind_the_pos_creation_changes_its_line_not_adds
     drain()
     applied.refresh_from_db()
     assert applied.status == "delivered", applied.last_error_message
-    [order] = odoo_sim.records("purchase.order", ["order_line", "name"], [("origin", "=", po.number)])
+    [order] = odoo_sim.records(
+        "purchase.order", ["order_line", "name"], [("origin", "=", po.number)]
+    )
     assert len(order["order_line"]) == 1
     odoo_line = _one(
-        odoo_sim.records("purchase.order.line", ["product_qty"], [("id", "=", order["order_line"][0])])
+        odoo_sim.records(
+            "purchase.order.line", ["product_qty"], [("id", "=", order["order_line"][0])]
+        )
     )
     assert D(str(odoo_line["product_qty"])) == D("150")
     # the create's answer taught the hub Odoo's PO name and line id, without a pull

@@ -512,9 +512,7 @@ def commitment_cancel(*, commitment: Commitment, actor, reason: str) -> Commitme
 
 
 @transaction.atomic
-def commitment_line_ids_keep(
-    *, commitment: Commitment, external_ref: str, line_ids: list
-) -> int:
+def commitment_line_ids_keep(*, commitment: Commitment, external_ref: str, line_ids: list) -> int:
     """Odoo answered a PO create/update with its name and line ids: keep the ids of lines the
     hub has none for, by position, when Odoo holds as many lines as the hub (otherwise the next
     pull's `commitment_link_external` compares and reports). Returns how many lines it linked."""

@@ -5,10 +5,6 @@ company, and an intercompany purchase between them.
 - nbl  Northbridge Construction Ltd (GBP, Odoo company 2): the bridge; it also makes precast
   culverts and sells them to the group as vendor V-NBL.
 
-Known gap: the simulator's seed has no supplier with ref V-NBL in company 1, so the buyer's
-purchase order is refused there (a permanent_target_error item) and the reconciliation names the
-missing buyer order, while the seller's sales order lands in company 2.
-
 The school's precast culvert order from V-NBL is intercompany: the worker sends the purchase order
 to company 1 and the sales order to company 2, and the nightly reconciliation (or "Reconcile
 intercompany now" on /entities/) compares the two. Exchange rates come from the simulator's

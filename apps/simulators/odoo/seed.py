@@ -677,7 +677,15 @@ def _seed(env: Env, year: int) -> None:
     second_partner = _create(
         env,
         "res.partner",
-        {"name": "Northbridge Construction Ltd", "is_company": True, "city": "Leeds"},
+        # The group's companies trade with each other: the GmbH buys precast culverts from the
+        # Ltd, whose partner carries the hub's vendor code V-NBL as its reference (its
+        # supplier_rank rises with its first posted vendor bill, as in Odoo).
+        {
+            "name": "Northbridge Construction Ltd",
+            "is_company": True,
+            "city": "Leeds",
+            "ref": "V-NBL",
+        },
     )
     second_company = _create(
         env,
